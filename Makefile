@@ -1,0 +1,52 @@
+# Ledger: `make run` serves the API on :8000; `make test` runs the whole suite.
+# Both create the virtualenv and start the embedded PostgreSQL on first use.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export LEDGER_DATA_DIR ?= $(CURDIR)/var
+
+.PHONY: install run migrate test test-system-pg lint format typecheck bench db-stop clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(BIN)/ledger migrate
+
+run: migrate
+	$(BIN)/ledger serve --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
+
+test: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The same suite against the machine's PostgreSQL instead of the embedded one.
+test-system-pg: install
+	DATABASE_URL=$${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: install
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/python -m tests.benchmarks
+
+db-stop: install
+	$(BIN)/ledger db stop
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

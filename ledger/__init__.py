@@ -1,0 +1,1 @@
+"""Ledger: the domain and the application of an event-sourced invoicing ledger."""

@@ -1,0 +1,1 @@
+"""The Ledger application's commands, one module per area."""

@@ -1,0 +1,36 @@
+"""The aggregate base: every event records the actor and correlation id that caused it."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, CanMutateAggregate
+
+from ledger.context import current_context
+
+
+class LedgerAggregate(Aggregate):
+    """An aggregate owned by one tenant whose events carry who caused them."""
+
+    tenant_id: UUID
+
+    class Event(Aggregate.Event):
+        actor: str
+        correlation_id: str
+
+    class Created(Event, Aggregate.Created):
+        pass
+
+    @classmethod
+    def _create(cls, event_class: Any, *, id: UUID | None = None, **kwargs: Any) -> Any:
+        ctx = current_context()
+        kwargs.setdefault("actor", ctx.actor)
+        kwargs.setdefault("correlation_id", ctx.correlation_id)
+        return super()._create(event_class, id=id, **kwargs)
+
+    def trigger_event(self, event_class: type[CanMutateAggregate[UUID]], **kwargs: Any) -> None:
+        ctx = current_context()
+        kwargs.setdefault("actor", ctx.actor)
+        kwargs.setdefault("correlation_id", ctx.correlation_id)
+        super().trigger_event(event_class, **kwargs)

@@ -1,0 +1,67 @@
+"""The tenant: a business that issues invoices, with its legal identity and numbering prefixes."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.domain import event
+
+from ledger.countries import check_country_fields
+from ledger.domain.base import LedgerAggregate
+from ledger.errors import InvalidInput
+from ledger.money import is_currency
+
+TENANT_FIELDS = (
+    "legal_name",
+    "address",
+    "country",
+    "vat_id",
+    "currency",
+    "invoice_prefix",
+    "credit_note_prefix",
+    "payment_terms_days",
+    "locale",
+)
+
+
+class Tenant(LedgerAggregate):
+    """A business using the ledger. Its profile is frozen into each invoice it finalizes."""
+
+    @staticmethod
+    def create_id() -> UUID:
+        return uuid4()
+
+    @event("Registered")
+    def __init__(self, profile: dict[str, Any]) -> None:
+        self.tenant_id = self.id
+        self.profile = dict(profile)
+
+    def update(self, changes: dict[str, Any]) -> None:
+        changed = {k: v for k, v in changes.items() if self.profile.get(k) != v}
+        if changed:
+            self._updated(changes=changed)
+
+    @event("Updated")
+    def _updated(self, changes: dict[str, Any]) -> None:
+        self.profile = {**self.profile, **changes}
+
+    def seller_snapshot(self) -> dict[str, Any]:
+        """The seller block frozen into a finalized invoice."""
+        p = self.profile
+        return {
+            "legal_name": p["legal_name"],
+            "address": p["address"],
+            "country": p["country"],
+            "vat_id": p.get("vat_id"),
+            "region": p.get("region") or (p.get("address") or {}).get("region"),
+            "registration_number": p.get("registration_number"),
+            "bank": p.get("bank"),
+        }
+
+
+def check_tenant_profile(profile: dict[str, Any]) -> None:
+    """Domain checks the request schema cannot make: real country and currency codes."""
+    check_country_fields(profile)
+    if "currency" in profile and not is_currency(profile["currency"]):
+        raise InvalidInput(f"unknown currency {profile['currency']!r}", field="currency")
