@@ -1,0 +1,90 @@
+"""The base of every read model: its rows and its tracking position written in one transaction."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresTrackingRecorder
+from psycopg import sql
+
+Statement = tuple[sql.SQL | sql.Composed | str, Sequence[Any] | dict[str, Any]]
+
+
+class View(PostgresTrackingRecorder):
+    """A read model: owns its tables (`tables`), created by migrations, and its tracking row.
+
+    Waiting readers are woken as soon as this process advances the position; positions
+    advanced by a projector in another process are seen by polling the tracking table.
+    """
+
+    tables: tuple[str, ...] = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._position = 0
+        self._advanced = threading.Condition()
+
+    def record(self, tracking: Tracking, statements: Sequence[Statement] = ()) -> None:
+        """Apply the statements and move the tracking position, atomically."""
+        with self.datastore.transaction(commit=True) as curs:
+            for statement, params in statements:
+                curs.execute(statement, params, prepare=True)
+            self._insert_tracking(curs, tracking)
+        self._moved_to(tracking.notification_id)
+
+    def _moved_to(self, position: int) -> None:
+        with self._advanced:
+            if position > self._position:
+                self._position = position
+                self._advanced.notify_all()
+
+    def position(self, application_name: str) -> int:
+        return self.max_tracking_id(application_name) or 0
+
+    def wait_for(self, application_name: str, position: int, timeout: float) -> bool:
+        """Block until the view has processed `position`; False on timeout."""
+        deadline = time.monotonic() + timeout
+        poll = 0.005
+        while True:
+            if self._position >= position:
+                return True
+            self._moved_to(self.position(application_name))
+            if self._position >= position:
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            with self._advanced:
+                self._advanced.wait(min(poll, remaining))
+            poll = min(poll * 2, 0.1)
+
+    def reset(self, application_name: str) -> None:
+        """Empty the tables and forget the position, so the view can be rebuilt."""
+        with self.datastore.transaction(commit=True) as curs:
+            for table in self.tables:
+                curs.execute(sql.SQL("TRUNCATE {}").format(sql.Identifier(table)))
+            curs.execute(
+                sql.SQL("DELETE FROM {} WHERE application_name = %s").format(
+                    sql.Identifier(self.tracking_table_name)
+                ),
+                (application_name,),
+            )
+        with self._advanced:
+            self._position = 0
+
+    def rows(self, table: str) -> list[dict[str, Any]]:
+        """Every row of one of the view's tables in a fixed order, to compare a rebuild with
+        the live rows."""
+        assert table in self.tables
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                sql.SQL("SELECT * FROM {0} ORDER BY {0}::text").format(sql.Identifier(table))
+            )
+            return list(curs.fetchall())
+
+    def all_rows(self) -> dict[str, list[dict[str, Any]]]:
+        return {table: self.rows(table) for table in self.tables}
