@@ -1,0 +1,76 @@
+"""The FastAPI application: built by `create_app(settings)`, started in its lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI
+
+from api import problems
+from api.logs import configure_logging
+from api.metrics import Metrics
+from api.middleware import RequestContext
+from api.routes import (
+    credit_notes,
+    customers,
+    invoices,
+    ops,
+    payments,
+    receivables,
+    reports,
+    tenants,
+)
+from api.settings import Settings
+from ledger.application import Ledger
+from projections.migrations import ensure_database, migrate
+from projections.runner import Projectors
+
+log = structlog.get_logger("api")
+
+DESCRIPTION = """An event-sourced invoicing ledger.
+
+Authenticate with `Authorization: Bearer <api key>`. Amounts and rates are decimal
+strings. Every POST takes an `Idempotency-Key`; mutations accept `If-Match` with the
+`ETag` of the resource. Errors are `application/problem+json` (RFC 9457)."""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging(settings.log_format, settings.log_level)
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        location = settings.location()
+        ensure_database(location)
+        applied = migrate(location)
+        ledger = Ledger(env=location.eventsourcing_env(settings.pool_size))
+        ledger.recorded_listeners.append(lambda n: metrics.events_appended.inc(n))
+        projectors = Projectors(ledger, location)
+        if settings.run_projectors:
+            projectors.start()
+        app.state.ledger = ledger
+        app.state.projectors = projectors
+        log.info("started", database=location.dbname, migrations_applied=applied)
+        try:
+            yield
+        finally:
+            projectors.stop()
+            ledger.close()
+
+    app = FastAPI(
+        title="Ledger",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.metrics = metrics
+    problems.install(app)
+    for module in (tenants, customers, invoices, credit_notes, payments, receivables, reports):
+        app.include_router(module.router, prefix="/v1", responses=problems.RESPONSES)
+    app.include_router(ops.router)
+    app.add_middleware(RequestContext, metrics=metrics)
+    return app

@@ -1,0 +1,183 @@
+"""The `ledger` command line: serve, migrate, project, tenants, rebuild, db."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import sys
+import threading
+
+import orjson
+
+from api.settings import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ledger", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the HTTP API (and the projectors)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    commands.add_parser("migrate", help="create the database and apply migrations")
+    commands.add_parser("project", help="run the projectors only, until interrupted")
+    tenants = commands.add_parser("tenants", help="manage tenants")
+    tenant_commands = tenants.add_subparsers(dest="tenant_command", required=True)
+    create = tenant_commands.add_parser("create", help="create a tenant; prints its owner key")
+    create.add_argument("--legal-name", required=True)
+    create.add_argument("--country", required=True)
+    create.add_argument("--currency", required=True)
+    create.add_argument("--address-line1", required=True)
+    create.add_argument("--city", required=True)
+    create.add_argument("--postal-code")
+    create.add_argument("--vat-id")
+    create.add_argument("--invoice-prefix", default="INV")
+    create.add_argument("--credit-note-prefix", default="CN")
+    create.add_argument("--payment-terms-days", type=int, default=14)
+    create.add_argument("--locale", default="en")
+    rebuild = commands.add_parser("rebuild", help="empty a projection and replay all events")
+    rebuild.add_argument("projection", nargs="?", help="default: all")
+    db = commands.add_parser("db", help="the embedded PostgreSQL")
+    db.add_argument("action", choices=["start", "stop", "url"])
+    args = parser.parse_args(argv)
+    settings = Settings()
+    handler = {
+        "serve": _serve,
+        "migrate": _migrate,
+        "project": _project,
+        "tenants": _create_tenant,
+        "rebuild": _rebuild,
+        "db": _db,
+    }[args.command]
+    return handler(settings, args)
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    _migrate(settings, args)
+    uvicorn.run(
+        "api.main:app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_config=None,
+        access_log=False,
+    )
+    return 0
+
+
+def _migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from projections.migrations import ensure_database, migrate
+
+    location = settings.location()
+    ensure_database(location)
+    for name in migrate(location):
+        print(f"applied {name}", file=sys.stderr)
+    return 0
+
+
+def _ledger(settings: Settings):  # type: ignore[no-untyped-def]
+    from ledger.application import Ledger
+    from projections.migrations import ensure_database, migrate
+
+    location = settings.location()
+    ensure_database(location)
+    migrate(location)
+    return location, Ledger(env=location.eventsourcing_env(settings.pool_size))
+
+
+def _project(settings: Settings, args: argparse.Namespace) -> int:
+    from projections.runner import Projectors
+
+    location, ledger = _ledger(settings)
+    projectors = Projectors(ledger, location)
+    projectors.start()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with contextlib.suppress(KeyboardInterrupt):
+        stop.wait()
+    projectors.stop()
+    return 0
+
+
+def _create_tenant(settings: Settings, args: argparse.Namespace) -> int:
+    from api.routes.tenants import TenantIn
+    from ledger.context import CommandContext
+
+    profile = TenantIn(
+        legal_name=args.legal_name,
+        country=args.country,
+        currency=args.currency,
+        address={
+            "line1": args.address_line1,
+            "city": args.city,  # type: ignore[arg-type]
+            "postal_code": args.postal_code,
+            "country": args.country,
+        },
+        vat_id=args.vat_id,
+        invoice_prefix=args.invoice_prefix,
+        credit_note_prefix=args.credit_note_prefix,
+        payment_terms_days=args.payment_terms_days,
+        locale=args.locale,
+    ).model_dump(mode="json")
+    _, ledger = _ledger(settings)
+    registration = ledger.register_tenant(
+        CommandContext(tenant_id=None, actor="cli", correlation_id="cli"), profile
+    )
+    sys.stdout.write(
+        orjson.dumps(
+            {
+                "tenant_id": str(registration.tenant.id),
+                "api_key": registration.owner_key.secret,
+            }
+        ).decode()
+        + "\n"
+    )
+    return 0
+
+
+def _rebuild(settings: Settings, args: argparse.Namespace) -> int:
+    from projections.runner import ProjectorRunning, Projectors, rebuild
+
+    location, ledger = _ledger(settings)
+    projectors = Projectors(ledger, location)
+    names = [args.projection] if args.projection else list(projectors.by_name)
+    for name in names:
+        if name not in projectors.by_name:
+            print(f"unknown projection {name!r}; known: {', '.join(projectors.by_name)}")
+            return 2
+
+        def show(done: int, total: int, name: str = name) -> None:
+            width = 40
+            filled = width * done // max(total, 1)
+            bar = "#" * filled + "-" * (width - filled)
+            sys.stderr.write(f"\r{name:<16} [{bar}] {done}/{total} events")
+            sys.stderr.flush()
+
+        try:
+            count = rebuild(ledger, projectors.by_name[name], location, show)
+        except ProjectorRunning as running:
+            print(f"ledger rebuild: {running}", file=sys.stderr)
+            return 1
+        sys.stderr.write(f"\r{name:<16} rebuilt from {count} events{' ' * 40}\n")
+    return 0
+
+
+def _db(settings: Settings, args: argparse.Namespace) -> int:
+    from ledger.persistence import EMBEDDED_DBNAME, embedded_server_location, stop_embedded_server
+
+    data_dir = settings.data_dir.resolve()
+    if args.action == "stop":
+        stopped = stop_embedded_server(data_dir)
+        print("stopped" if stopped else "not running", file=sys.stderr)
+        return 0
+    location = embedded_server_location(data_dir).with_dbname(EMBEDDED_DBNAME)
+    if args.action == "url":
+        print(location.url())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
