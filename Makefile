@@ -42,7 +42,9 @@ format: install
 typecheck: install
 	$(BIN)/mypy
 
+# PDFs/s, then report latency over 100,000 invoices, then invoices/s through HTTP.
 bench: install
+	$(BIN)/python -m tests.benchmarks.pdf_bench
 	$(BIN)/python -m tests.benchmarks
 
 db-stop: install

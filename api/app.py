@@ -18,6 +18,7 @@ from api.routes import (
     invoices,
     ops,
     payments,
+    pdfs,
     receivables,
     reports,
     tenants,
@@ -69,7 +70,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = metrics
     problems.install(app)
-    for module in (tenants, customers, invoices, credit_notes, payments, receivables, reports):
+    for module in (
+        tenants,
+        customers,
+        invoices,
+        pdfs,
+        credit_notes,
+        payments,
+        receivables,
+        reports,
+    ):
         app.include_router(module.router, prefix="/v1", responses=problems.RESPONSES)
     app.include_router(ops.router)
     app.add_middleware(RequestContext, metrics=metrics)

@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from ledger.money import round_money
 from ledger.tax import (
     Buyer,
     BuyerKind,
@@ -122,3 +123,26 @@ def distance_sales(lines: Sequence[Mapping[str, Any]]) -> Decimal:
         (line["net_amount"] for line in lines if line.get("tax_rule") in DISTANCE_SALE_RULES),
         Decimal(0),
     )
+
+
+def gst_split(
+    lines: Sequence[Mapping[str, Any]], group: Mapping[str, Any], tax: Decimal, currency: str
+) -> list[dict[str, Any]]:
+    """A tax group's GST heads with their amounts: IGST takes the whole tax; CGST and
+    SGST/UTGST take half each, the first rounded half-up and the second the rest, so the
+    heads always add up to the group's tax. Empty for tax that is not GST."""
+    key = (group["tax_category"], group["tax_rate"], group["tax_country"])
+    for line in lines:
+        if (line.get("tax_category"), line.get("tax_rate"), line.get("tax_country")) != key:
+            continue
+        heads = line.get("gst")
+        if not heads:
+            continue
+        if len(heads) == 1:
+            return [{"tax": heads[0]["tax"], "rate": heads[0]["rate"], "amount": tax}]
+        half = round_money(tax / 2, currency)
+        return [
+            {"tax": heads[0]["tax"], "rate": heads[0]["rate"], "amount": half},
+            {"tax": heads[1]["tax"], "rate": heads[1]["rate"], "amount": tax - half},
+        ]
+    return []

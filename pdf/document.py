@@ -220,7 +220,7 @@ def _group(data: Mapping[str, Any]) -> TaxGroup:
         tax_amount=_decimal(data["tax_amount"]),
         country=data.get("tax_country"),
         components=tuple(
-            TaxComponent(str(c["name"]), _decimal(c["rate"]), _decimal(c["amount"]))
+            TaxComponent(str(c.get("name") or c["tax"]), _decimal(c["rate"]), _decimal(c["amount"]))
             for c in components
         ),
     )

@@ -20,7 +20,14 @@ from api.routes.common import (
     one_line,
     wait_for_projections,
 )
-from api.routes.invoices import Amount, PaymentMethod, Quantity, TaxGroupOut, history_item
+from api.routes.invoices import (
+    Amount,
+    PaymentMethod,
+    Quantity,
+    TaxGroupOut,
+    history_item,
+    tax_breakdown,
+)
 from ledger.domain.credit_note import CreditNote, CreditRequest
 from projections.credit_note_list import CreditNoteListView
 
@@ -116,7 +123,7 @@ class CreditNoteOut(BaseModel):
                 "seller": note.seller,
                 "buyer": note.buyer,
                 "lines": [{k: v for k, v in line.items() if k != "kind"} for line in note.lines],
-                "tax_breakdown": note.tax_breakdown,
+                "tax_breakdown": tax_breakdown(note.tax_breakdown, note.lines, note.currency),
                 "subtotal": note.subtotal,
                 "tax_total": note.tax_total,
                 "total": note.total,

@@ -24,6 +24,7 @@ from api.routes.common import (
 )
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.invoice import Invoice, Status
+from ledger.taxation import gst_split
 from projections.invoice_list import InvoiceFilter, InvoiceListView
 
 router = APIRouter(tags=["invoices"])
@@ -166,12 +167,29 @@ class LineOut(BaseModel):
     gst: list[dict[str, str]] = Field(default=[], description="CGST/SGST or IGST heads")
 
 
+class TaxHeadOut(BaseModel):
+    tax: str = Field(description="CGST, SGST, UTGST or IGST")
+    rate: str
+    amount: str
+
+
 class TaxGroupOut(BaseModel):
     tax_category: str
     tax_rate: str
     tax_country: str | None
     taxable_amount: str
     tax_amount: str
+    components: list[TaxHeadOut] = Field(default=[], description="India: the GST heads")
+
+
+def tax_breakdown(
+    groups: list[dict[str, Any]], lines: list[dict[str, Any]], currency: str
+) -> list[dict[str, Any]]:
+    """The groups with their GST heads, as the invoice shows them."""
+    return [
+        {**group, "components": gst_split(lines, group, group["tax_amount"], currency)}
+        for group in groups
+    ]
 
 
 class PaymentOut(BaseModel):
@@ -216,6 +234,7 @@ class InvoiceOut(BaseModel):
     @staticmethod
     def of(invoice: Invoice) -> dict[str, Any]:
         totals = invoice.totals()
+        lines = invoice.priced_lines()
         return json_object(
             {
                 "id": invoice.id,
@@ -228,8 +247,8 @@ class InvoiceOut(BaseModel):
                 "supply_date": invoice.supply_date,
                 "seller": invoice.seller,
                 "buyer": invoice.buyer,
-                "lines": invoice.priced_lines(),
-                "tax_breakdown": totals.tax_breakdown,
+                "lines": lines,
+                "tax_breakdown": tax_breakdown(totals.tax_breakdown, lines, invoice.currency),
                 "subtotal": totals.subtotal,
                 "tax_total": totals.tax_total,
                 "total": totals.total,

@@ -8,6 +8,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, CanMutateAggregate
 
 from ledger.context import current_context
+from ledger.errors import InvalidInput
 
 
 class LedgerAggregate(Aggregate):
@@ -34,3 +35,11 @@ class LedgerAggregate(Aggregate):
         kwargs.setdefault("actor", ctx.actor)
         kwargs.setdefault("correlation_id", ctx.correlation_id)
         super().trigger_event(event_class, **kwargs)
+
+
+def check_rendering(sha256: str, version: int, current_version: int) -> None:
+    """A recorded rendering names a SHA-256 digest and a version the document has reached."""
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        raise InvalidInput("a rendering is recorded as a lowercase hex SHA-256", field="sha256")
+    if not 1 <= version <= current_version:
+        raise InvalidInput(f"the document has no version {version}", field="version")

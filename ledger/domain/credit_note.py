@@ -11,7 +11,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.domain import event
 
-from ledger.domain.base import LedgerAggregate
+from ledger.domain.base import LedgerAggregate, check_rendering
 from ledger.errors import CreditExceedsInvoice, InvalidInput, StateConflict
 from ledger.money import fits_minor_units, round_money, zero
 from ledger.totals import line_net
@@ -242,6 +242,8 @@ class CreditNote(LedgerAggregate):
         self.buyer = buyer
         self.notes = notes
         self.refunded: dict[str, Any] | None = None
+        # The first PDF of the credit note: {sha256, version, locale}.
+        self.rendering: dict[str, Any] | None = None
 
     @property
     def status(self) -> str:
@@ -273,3 +275,15 @@ class CreditNote(LedgerAggregate):
             "reference": reference,
             "amount": self.total,
         }
+
+    def record_rendering(self, sha256: str, version: int, locale: str) -> bool:
+        """Remember the hash of the credit note's first PDF (see Invoice.record_rendering)."""
+        check_rendering(sha256, version, self.version)
+        if self.rendering is not None:
+            return False
+        self._rendered(sha256=sha256, rendered_version=version, locale=locale)
+        return True
+
+    @event("Rendered")
+    def _rendered(self, sha256: str, rendered_version: int, locale: str) -> None:
+        self.rendering = {"sha256": sha256, "version": rendered_version, "locale": locale}

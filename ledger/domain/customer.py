@@ -44,6 +44,7 @@ class Customer(LedgerAggregate):
             "vat_id": p.get("vat_id"),
             "vat_id_status": p.get("vat_id_status"),
             "kind": p["kind"],
+            "locale": p.get("locale"),
         }
 
 

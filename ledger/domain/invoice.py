@@ -10,7 +10,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.domain import event
 
-from ledger.domain.base import LedgerAggregate
+from ledger.domain.base import LedgerAggregate, check_rendering
 from ledger.errors import (
     CreditExceedsInvoice,
     InvalidInput,
@@ -118,6 +118,8 @@ class Invoice(LedgerAggregate):
         self.payments: list[dict[str, Any]] = []
         self.notes: list[str] = []
         self.void_reason: str | None = None
+        # The first PDF of the finalized invoice: {sha256, version, locale}.
+        self.rendering: dict[str, Any] | None = None
 
     # -- reading ---------------------------------------------------------------
 
@@ -344,6 +346,22 @@ class Invoice(LedgerAggregate):
     @event("MarkedUncollectible")
     def _marked_uncollectible(self) -> None:
         self.status = Status.UNCOLLECTIBLE
+
+    def record_rendering(self, sha256: str, version: int, locale: str) -> bool:
+        """Remember the hash of the first PDF of the finalized invoice, so that any later
+        rendering of that version can be checked against it. Later renderings record
+        nothing: the first one is the document the customer received."""
+        if self.status in (Status.DRAFT, Status.DISCARDED):
+            raise InvalidTransition(self.status.value, "record a rendering")
+        check_rendering(sha256, version, self.version)
+        if self.rendering is not None:
+            return False
+        self._rendered(sha256=sha256, rendered_version=version, locale=locale)
+        return True
+
+    @event("Rendered")
+    def _rendered(self, sha256: str, rendered_version: int, locale: str) -> None:
+        self.rendering = {"sha256": sha256, "version": rendered_version, "locale": locale}
 
     # -- credits ---------------------------------------------------------------
 

@@ -154,6 +154,11 @@ ROUTES = [
         mutates=True,
     ),
     Route("GET", "/v1/payments/{payment_id}", _payment),
+    # The first PDF of a finalized document records its hash: a change B can see.
+    Route("GET", "/v1/invoices/{invoice_id}/pdf", _open_invoice, mutates=True),
+    Route("GET", "/v1/invoices/{invoice_id}/pdf", _open_invoice, query={"version": "1"}),
+    Route("GET", "/v1/credit-notes/{credit_note_id}/pdf", _credit_note, mutates=True),
+    Route("GET", "/v1/credit-notes/{credit_note_id}/pdf", _credit_note, query={"version": "1"}),
     Route(
         "POST",
         "/v1/payments/{payment_id}/refunds",
