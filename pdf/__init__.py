@@ -6,6 +6,7 @@ recorded = sha256_of(pdf_bytes)
 """
 
 from pdf.document import Document, Kind, from_credit_note_json, from_invoice_json
+from pdf.flowables import check_logo
 from pdf.locales import SUPPORTED as LOCALES
 from pdf.locales import UnsupportedLocale
 from pdf.render import render_credit_note, render_invoice, sha256_of
@@ -15,6 +16,7 @@ __all__ = [
     "Document",
     "Kind",
     "UnsupportedLocale",
+    "check_logo",
     "from_credit_note_json",
     "from_invoice_json",
     "render_credit_note",

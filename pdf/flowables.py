@@ -218,3 +218,17 @@ class Logo(Flowable):
 def _image(png: bytes) -> ImageReader:
     """Decoded once per logo: a tenant renders many documents with the same one."""
     return ImageReader(BytesIO(png))
+
+
+MAX_LOGO_PIXELS = 4_000_000
+
+
+def check_logo(png: bytes) -> None:
+    """Raise ValueError unless the image can be drawn as a logo: a PNG reportlab reads,
+    of a sensible size."""
+    try:
+        width, height = ImageReader(BytesIO(png)).getSize()
+    except Exception as exc:  # whatever the image library raises for a broken file
+        raise ValueError("the logo is not an image that can be read") from exc
+    if not (width > 0 and height > 0 and width * height <= MAX_LOGO_PIXELS):
+        raise ValueError(f"the logo must have between 1 and {MAX_LOGO_PIXELS} pixels")

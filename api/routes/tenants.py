@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field, model_validator
+from starlette.responses import Response
 
 from api.auth import Administrator, AdminToken, Reader
 from api.commands import Command, json_response
 from api.routes.common import Address, CountryCode, CurrencyCode, Locale, Strict, TaxId, Text
 from ledger.application import IssuedKey
+from ledger.commands.tenants import MAX_LOGO_BYTES
 from ledger.domain.api_key import ApiKey, Role
 from ledger.domain.tenant import Tenant
+from ledger.errors import InvalidInput, NotFound
+from pdf import check_logo
 
 router = APIRouter(tags=["tenants"])
 
@@ -96,13 +101,18 @@ class TenantOut(BaseModel):
     allow_tax_rate_override: bool = False
     registration_number: str | None = None
     bank: Bank | None = None
+    logo_sha256: str | None = Field(default=None, description="See PUT /v1/tenant/logo")
     version: int
     created_at: datetime
 
     @classmethod
     def of(cls, tenant: Tenant) -> dict[str, Any]:
         return cls(
-            id=tenant.id, version=tenant.version, created_at=tenant.created_on, **tenant.profile
+            id=tenant.id,
+            version=tenant.version,
+            created_at=tenant.created_on,
+            logo_sha256=tenant.logo_sha256,
+            **tenant.profile,
         ).model_dump(mode="json")
 
 
@@ -173,6 +183,57 @@ def read_tenant(caller: Reader, cmd: Command) -> Any:
 def update_tenant(body: TenantPatch, caller: Administrator, cmd: Command) -> Any:
     changes = body.model_dump(mode="json", exclude_unset=True)
     return cmd.run(caller, lambda ctx: cmd.ledger.update_tenant(ctx, changes), TenantOut.of)
+
+
+async def _png_body(request: Request) -> bytes:
+    if request.headers.get("content-type", "").split(";")[0].strip() != "image/png":
+        raise InvalidInput("send the logo as the body with Content-Type: image/png")
+    png = await request.body()
+    if len(png) > MAX_LOGO_BYTES:
+        raise InvalidInput(f"a logo is at most {MAX_LOGO_BYTES} bytes")
+    try:
+        check_logo(png)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    return png
+
+
+PngBody = Annotated[bytes, Depends(_png_body)]
+
+
+@router.put(
+    "/tenant/logo",
+    response_model=TenantOut,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
+def set_logo(png: PngBody, caller: Administrator, cmd: Command) -> Any:
+    """Set the logo shown on documents: a PNG of at most 256 KiB as the request body.
+    Documents finalized before keep the logo they were finalized with."""
+    return cmd.run(caller, lambda ctx: cmd.ledger.set_logo(ctx, png), TenantOut.of)
+
+
+@router.delete("/tenant/logo", response_model=TenantOut)
+def remove_logo(caller: Administrator, cmd: Command) -> Any:
+    """Documents finalized from now on show no logo."""
+    return cmd.run(caller, lambda ctx: cmd.ledger.set_logo(ctx, None), TenantOut.of)
+
+
+@router.get(
+    "/tenant/logo",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}}},
+)
+def read_logo(caller: Reader, cmd: Command) -> Response:
+    tenant = cmd.ledger.tenant(cmd.context(caller))
+    if tenant.logo_sha256 is None:
+        raise NotFound("the tenant has no logo")
+    png = base64.b64decode(tenant.logos[tenant.logo_sha256])
+    return Response(png, 200, {"ETag": f'"{tenant.logo_sha256}"'}, media_type="image/png")
 
 
 @router.post("/api-keys", status_code=201, response_model=ApiKeyOut)

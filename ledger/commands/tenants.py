@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -13,6 +15,10 @@ from ledger.commands.base import LedgerBase, Outcome
 from ledger.context import CommandContext
 from ledger.domain.api_key import ApiKey, Role, hash_secret, key_id_for, new_secret
 from ledger.domain.tenant import Tenant, check_tenant_profile
+from ledger.errors import InvalidInput
+
+MAX_LOGO_BYTES = 256 * 1024
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,22 @@ class TenantCommands(LedgerBase):
             assert ctx.tenant_id is not None
             tenant = self._load_for_change(ctx, Tenant, ctx.tenant_id)
             tenant.update(changes)
+            return Outcome(tenant, [tenant])
+
+        return self._execute(ctx, attempt)
+
+    def set_logo(self, ctx: CommandContext, png: bytes | None) -> Tenant:
+        """Set (or, with None, remove) the logo shown on the tenant's documents. The caller
+        has checked that the bytes are a PNG it can draw."""
+        if png is not None and (len(png) > MAX_LOGO_BYTES or not png.startswith(PNG_SIGNATURE)):
+            raise InvalidInput(f"a logo is a PNG image of at most {MAX_LOGO_BYTES} bytes")
+        digest = hashlib.sha256(png).hexdigest() if png is not None else None
+        encoded = base64.b64encode(png).decode() if png is not None else None
+
+        def attempt() -> Outcome[Tenant]:
+            assert ctx.tenant_id is not None
+            tenant = self._load_for_change(ctx, Tenant, ctx.tenant_id)
+            tenant.set_logo(digest, encoded)
             return Outcome(tenant, [tenant])
 
         return self._execute(ctx, attempt)

@@ -36,6 +36,10 @@ class Tenant(LedgerAggregate):
     def __init__(self, profile: dict[str, Any]) -> None:
         self.tenant_id = self.id
         self.profile = dict(profile)
+        self.logo_sha256: str | None = None
+        # Every logo the tenant ever set, by digest: an old invoice shows the logo it was
+        # finalized with, so that its PDF renders again to the same bytes.
+        self.logos: dict[str, str] = {}
 
     def update(self, changes: dict[str, Any]) -> None:
         changed = {k: v for k, v in changes.items() if self.profile.get(k) != v}
@@ -45,6 +49,17 @@ class Tenant(LedgerAggregate):
     @event("Updated")
     def _updated(self, changes: dict[str, Any]) -> None:
         self.profile = {**self.profile, **changes}
+
+    def set_logo(self, sha256: str | None, png_base64: str | None) -> None:
+        """Show this PNG (base64) on documents from now on; None removes the logo."""
+        if sha256 != self.logo_sha256:
+            self._logo_set(sha256=sha256, png=None if sha256 in self.logos else png_base64)
+
+    @event("LogoSet")
+    def _logo_set(self, sha256: str | None, png: str | None) -> None:
+        self.logo_sha256 = sha256
+        if sha256 is not None and png is not None:
+            self.logos[sha256] = png
 
     def seller_snapshot(self) -> dict[str, Any]:
         """The seller block frozen into a finalized invoice."""
@@ -57,6 +72,8 @@ class Tenant(LedgerAggregate):
             "region": p.get("region") or (p.get("address") or {}).get("region"),
             "registration_number": p.get("registration_number"),
             "bank": p.get("bank"),
+            "locale": p.get("locale"),
+            "logo_sha256": self.logo_sha256,
         }
 
 

@@ -23,6 +23,7 @@ from api.auth import ROLE_PERMISSIONS, Permission
 from ledger.application import Ledger
 from ledger.domain.api_key import Role
 from tests.conftest import ADMIN_TOKEN, LINE, TENANT, TenantClient
+from tests.pdf import samples
 
 try:
     from fastapi.routing import iter_route_contexts
@@ -108,6 +109,16 @@ def _api_key(owner: TenantClient) -> Target:
     return Target({"key_id": response.json()["id"]}, "/v1/tenant")
 
 
+def _with_logo(owner: TenantClient) -> Target:
+    response = owner.client.put(
+        "/v1/tenant/logo",
+        content=samples.logo_png(),
+        headers={**owner.headers, "Content-Type": "image/png"},
+    )
+    assert response.status_code == 200, response.text
+    return Target()
+
+
 @dataclass(frozen=True)
 class Route:
     method: str
@@ -116,6 +127,7 @@ class Route:
     target: Callable[[TenantClient], Target] = _tenant
     body: dict[str, Any] | None = None
     query: dict[str, str] = field(default_factory=dict)
+    png: bytes | None = None  # a raw image/png body instead of JSON
 
     @property
     def id(self) -> str:
@@ -192,6 +204,19 @@ ROUTES = [
     ),
     Route("GET", "/v1/customers/{customer_id}/statement", EVERYONE, _customer),
     Route("GET", "/v1/reports/aging", REPORTERS, _open_invoice),
+    Route("GET", "/v1/invoices/{invoice_id}/pdf", EVERYONE, _open_invoice),
+    Route("GET", "/v1/invoices/{invoice_id}/pdf", AUDITORS, _open_invoice, query={"version": "1"}),
+    Route("GET", "/v1/credit-notes/{credit_note_id}/pdf", EVERYONE, _credit_note),
+    Route(
+        "GET",
+        "/v1/credit-notes/{credit_note_id}/pdf",
+        AUDITORS,
+        _credit_note,
+        query={"version": "1"},
+    ),
+    Route("PUT", "/v1/tenant/logo", ADMINS, _tenant, png=samples.logo_png()),
+    Route("DELETE", "/v1/tenant/logo", ADMINS, _tenant),
+    Route("GET", "/v1/tenant/logo", EVERYONE, _with_logo),
     *[
         Route("GET", f"/v1/reports/{name}", REPORTERS, _open_invoice, query=THIS_YEAR)
         for name in ("vat", "ec-sales-list", "oss", "gst")
@@ -219,6 +244,14 @@ def app_routes(app: FastAPI) -> set[tuple[str, str]]:
 def _call(
     client: TestClient, route: Route, params: dict[str, str], headers: dict[str, str]
 ) -> httpx.Response:
+    if route.png is not None:
+        return client.request(
+            route.method,
+            route.path.format(**params),
+            content=route.png,
+            params=route.query,
+            headers={**headers, "Content-Type": "image/png"},
+        )
     return client.request(
         route.method,
         route.path.format(**params),
