@@ -44,6 +44,7 @@ class Invoice(LedgerAggregate):
     exchange_rate: Decimal | None = None
     accounting_currency: str | None = None
     advisories: tuple[str, ...] = ()
+    rendering: dict[str, Any] | None = None
 
     class Finalized(LedgerAggregate.Event):
         """The invoice was numbered and frozen. Version 2 added the exchange rate into the
