@@ -13,6 +13,7 @@ from api.logs import configure_logging
 from api.metrics import Metrics
 from api.middleware import RequestContext
 from api.routes import (
+    audit,
     credit_notes,
     customers,
     invoices,
@@ -25,6 +26,7 @@ from api.routes import (
 )
 from api.settings import Settings
 from ledger.application import Ledger
+from projections.event_chain import ledger_env
 from projections.migrations import ensure_database, migrate
 from projections.runner import Projectors
 
@@ -47,7 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         location = settings.location()
         ensure_database(location)
         applied = migrate(location)
-        ledger = Ledger(env=location.eventsourcing_env(settings.pool_size))
+        ledger = Ledger(env=ledger_env(location, settings.pool_size))
         ledger.recorded_listeners.append(lambda n: metrics.events_appended.inc(n))
         projectors = Projectors(ledger, location)
         if settings.run_projectors:
@@ -79,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         payments,
         receivables,
         reports,
+        audit,
     ):
         app.include_router(module.router, prefix="/v1", responses=problems.RESPONSES)
     app.include_router(ops.router)

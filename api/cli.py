@@ -1,4 +1,4 @@
-"""The `ledger` command line: serve, migrate, project, tenants, rebuild, db."""
+"""The `ledger` command line: serve, migrate, project, tenants, rebuild, verify, db."""
 
 from __future__ import annotations
 
@@ -38,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--locale", default="en")
     rebuild = commands.add_parser("rebuild", help="empty a projection and replay all events")
     rebuild.add_argument("projection", nargs="?", help="default: all")
+    check = commands.add_parser(
+        "verify", help="recompute the events' hash chains; exit 1 on the first broken link"
+    )
+    check.add_argument("--tenant", help="one tenant's chain (default: every tenant's)")
     db = commands.add_parser("db", help="the embedded PostgreSQL")
     db.add_argument("action", choices=["start", "stop", "url"])
     args = parser.parse_args(argv)
@@ -48,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         "project": _project,
         "tenants": _create_tenant,
         "rebuild": _rebuild,
+        "verify": _verify,
         "db": _db,
     }[args.command]
     return handler(settings, args)
@@ -80,12 +85,13 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 def _ledger(settings: Settings):  # type: ignore[no-untyped-def]
     from ledger.application import Ledger
+    from projections.event_chain import ledger_env
     from projections.migrations import ensure_database, migrate
 
     location = settings.location()
     ensure_database(location)
     migrate(location)
-    return location, Ledger(env=location.eventsourcing_env(settings.pool_size))
+    return location, Ledger(env=ledger_env(location, settings.pool_size))
 
 
 def _project(settings: Settings, args: argparse.Namespace) -> int:
@@ -163,6 +169,38 @@ def _rebuild(settings: Settings, args: argparse.Namespace) -> int:
             return 1
         sys.stderr.write(f"\r{name:<16} rebuilt from {count} events{' ' * 40}\n")
     return 0
+
+
+def _verify(settings: Settings, args: argparse.Namespace) -> int:
+    import time
+    from uuid import UUID
+
+    import psycopg
+
+    from projections.chain_verify import verify
+    from projections.migrations import ensure_database, migrate
+
+    location = settings.location()
+    ensure_database(location)
+    migrate(location)
+    tenant = UUID(args.tenant) if args.tenant else None
+    started = time.perf_counter()
+
+    def show(done: int) -> None:
+        rate = done / max(time.perf_counter() - started, 1e-9)
+        sys.stderr.write(f"\rverified {done} events ({rate:,.0f} events/s)")
+        sys.stderr.flush()
+
+    with psycopg.connect(location.conninfo()) as conn:
+        result = verify(conn, tenant, show)
+    sys.stderr.write("\n")
+    for found in result.breaks or []:
+        print(
+            f"BROKEN at position {found.position}: {found.kind}; tenant {found.tenant_id}, "
+            f"aggregate {found.aggregate_id} v{found.aggregate_version}: {found.detail}"
+        )
+    print(f"{result.checked} events checked, {len(result.breaks or [])} broken links")
+    return 0 if result.ok else 1
 
 
 def _db(settings: Settings, args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 
 from ledger.application import Ledger
 from ledger.persistence import DatabaseLocation
+from projections.event_chain import ledger_env
 from tests.conftest import LINE, TenantClient, command_context
 
 
@@ -41,7 +42,7 @@ def test_two_application_instances_finalizing_concurrently_never_share_or_skip_a
     tenant = TenantClient(client)
     customer = tenant.customer()
     drafts = [tenant.draft(customer)["id"] for _ in range(60)]
-    apps = [Ledger(env=location.eventsourcing_env(4)) for _ in range(2)]
+    apps = [Ledger(env=ledger_env(location, 4)) for _ in range(2)]
     try:
         ctx = command_context(tenant.id)
 
