@@ -7,6 +7,7 @@ import contextlib
 import signal
 import sys
 import threading
+from typing import Any
 
 import orjson
 
@@ -42,6 +43,17 @@ def main(argv: list[str] | None = None) -> int:
         "verify", help="recompute the events' hash chains; exit 1 on the first broken link"
     )
     check.add_argument("--tenant", help="one tenant's chain (default: every tenant's)")
+    check.add_argument(
+        "--checkpoint",
+        help="also check a signed checkpoint file: its signature, and that the chain still "
+        "passes through the hash it signed",
+    )
+    check.add_argument("--public-key", help="the operator's pinned public key (base64)")
+    point = commands.add_parser(
+        "checkpoint", help="print a signed checkpoint of each tenant's chain head (JSON lines)"
+    )
+    point.add_argument("--tenant", help="only this tenant")
+    point.add_argument("--new-key", action="store_true", help="print a new signing key and exit")
     db = commands.add_parser("db", help="the embedded PostgreSQL")
     db.add_argument("action", choices=["start", "stop", "url"])
     args = parser.parse_args(argv)
@@ -53,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         "tenants": _create_tenant,
         "rebuild": _rebuild,
         "verify": _verify,
+        "checkpoint": _checkpoint,
         "db": _db,
     }[args.command]
     return handler(settings, args)
@@ -193,6 +206,7 @@ def _verify(settings: Settings, args: argparse.Namespace) -> int:
 
     with psycopg.connect(location.conninfo()) as conn:
         result = verify(conn, tenant, show)
+        held = _held_checkpoint(conn, args) if args.checkpoint else True
     sys.stderr.write("\n")
     for found in result.breaks or []:
         print(
@@ -200,7 +214,58 @@ def _verify(settings: Settings, args: argparse.Namespace) -> int:
             f"aggregate {found.aggregate_id} v{found.aggregate_version}: {found.detail}"
         )
     print(f"{result.checked} events checked, {len(result.breaks or [])} broken links")
-    return 0 if result.ok else 1
+    return 0 if result.ok and held else 1
+
+
+def _held_checkpoint(conn: Any, args: argparse.Namespace) -> bool:
+    from pathlib import Path
+
+    from api.checkpoints import signature_holds
+    from projections.chain_verify import link_at
+
+    checkpoint = orjson.loads(Path(args.checkpoint).read_bytes())
+    if not signature_holds(checkpoint, args.public_key):
+        print("CHECKPOINT: the signature does not hold")
+        return False
+    link = link_at(conn, int(checkpoint["position"]))
+    if link is None or (str(link[0]), link[1].hex()) != (
+        checkpoint["tenant_id"],
+        checkpoint["hash"],
+    ):
+        print(
+            f"CHECKPOINT: the chain no longer passes through {checkpoint['hash']} at position "
+            f"{checkpoint['position']}: history was rewritten"
+        )
+        return False
+    print(f"checkpoint of position {checkpoint['position']} holds")
+    return True
+
+
+def _checkpoint(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+    from uuid import UUID
+
+    import psycopg
+
+    from api.checkpoints import CheckpointsDisabled, new_key, sign, signing_key
+    from projections.chain_verify import heads
+
+    if args.new_key:
+        print(new_key())
+        return 0
+    secret = settings.checkpoint_key.get_secret_value() if settings.checkpoint_key else None
+    try:
+        key = signing_key(secret)
+    except CheckpointsDisabled as disabled:
+        print(f"ledger checkpoint: {disabled.detail}", file=sys.stderr)
+        return 2
+    with psycopg.connect(settings.location().conninfo(), autocommit=True) as conn:
+        recorded = heads(conn, UUID(args.tenant) if args.tenant else None)
+    now = datetime.now(UTC)
+    for tenant_id in sorted(recorded):
+        position, digest = recorded[tenant_id]
+        print(orjson.dumps(sign(key, tenant_id, position, digest, now)).decode())
+    return 0
 
 
 def _db(settings: Settings, args: argparse.Namespace) -> int:

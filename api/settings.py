@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     # How long a list or report read waits for the projections to catch up before a 503.
     read_wait_seconds: float = Field(default=5.0, alias="LEDGER_READ_WAIT_SECONDS")
     pool_size: int = Field(default=8, alias="LEDGER_POOL_SIZE")
+    # Base64 Ed25519 private key that signs chain checkpoints (`ledger checkpoint --new-key`).
+    checkpoint_key: SecretStr | None = Field(default=None, alias="LEDGER_CHECKPOINT_KEY")
 
     def location(self) -> DatabaseLocation:
         return server_location(self.database_url, self.data_dir.resolve())

@@ -42,14 +42,15 @@ def verify(
     conn.autocommit = False
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        heads = _heads(conn, tenant)
+        recorded = heads(conn, tenant)
         links = heapq.merge(
             _stored(conn, tenant, progress), _deleted(conn, tenant), key=lambda link: link.position
         )
-        return check_links(links, heads)
+        return check_links(links, recorded)
 
 
-def _heads(conn: psycopg.Connection, tenant: UUID | None) -> dict[UUID, tuple[int, bytes]]:
+def heads(conn: psycopg.Connection, tenant: UUID | None = None) -> dict[UUID, tuple[int, bytes]]:
+    """Every tenant's chain head (position, hash), or one tenant's."""
     query = "SELECT tenant_id, position, hash FROM event_chain_heads"
     rows = (
         conn.execute(query + " WHERE tenant_id = %s", (tenant,))
@@ -118,3 +119,11 @@ def _deleted(conn: psycopg.Connection, tenant: UUID | None) -> Iterator[Link]:
             prev_position,
             bytes(digest),
         )
+
+
+def link_at(conn: psycopg.Connection, position: int) -> tuple[UUID, bytes] | None:
+    """The tenant and hash of the chain link at a position."""
+    row = conn.execute(
+        "SELECT tenant_id, hash FROM event_chain WHERE position = %s", (position,)
+    ).fetchone()
+    return (row[0], bytes(row[1])) if row else None

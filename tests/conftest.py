@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from psycopg import sql
 
 from api.app import create_app
+from api.checkpoints import new_key
 from api.settings import Settings
 from ledger.application import Ledger
 from ledger.context import CommandContext
@@ -55,6 +56,8 @@ def settings(location: DatabaseLocation, tmp_path_factory: pytest.TempPathFactor
             "LEDGER_DATA_DIR": str(tmp_path_factory.mktemp("data")),
             "LEDGER_ADMIN_TOKEN": ADMIN_TOKEN,
             "LEDGER_LOG_LEVEL": "warning",
+            # Made per run: no signing key lives in the repository.
+            "LEDGER_CHECKPOINT_KEY": new_key(),
         }
     )
 

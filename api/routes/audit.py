@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import psycopg
@@ -13,11 +14,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from api.auth import Auditor, Caller, Reader
+from api.checkpoints import sign, signing_key
 from api.commands import json_response
 from api.routes.common import json_object
 from api.routes.invoices import history_item
 from ledger.application import Ledger
-from projections.chain_verify import verify
+from ledger.errors import NotFound
+from projections.chain_verify import heads, verify
 from projections.event_feed import EventFeed
 
 router = APIRouter(tags=["audit"])
@@ -134,3 +137,31 @@ def verification(request: Request, caller: Caller) -> dict[str, Any]:
             "breaks": breaks,
         }
     )
+
+
+class CheckpointOut(BaseModel):
+    algorithm: str
+    tenant_id: str
+    position: int
+    hash: str
+    signed_at: str
+    public_key: str = Field(description="Base64 Ed25519 public key; pin it, do not trust it")
+    signature: str = Field(
+        description="Base64 signature over the other members as JSON with sorted keys"
+    )
+
+
+@router.get("/audit/checkpoint", response_model=CheckpointOut)
+def checkpoint(request: Request, caller: Auditor) -> Response:
+    """The tenant's chain head, signed with the operator's key, for a third party to keep.
+    409 `checkpoints_disabled` when the server has no signing key."""
+    settings = request.app.state.settings
+    secret = settings.checkpoint_key.get_secret_value() if settings.checkpoint_key else None
+    key = signing_key(secret)
+    location = request.app.state.projectors.location
+    with psycopg.connect(location.conninfo(), autocommit=True) as conn:
+        head = heads(conn, caller.tenant_id).get(caller.tenant_id)
+    if head is None:
+        raise NotFound("the tenant has no events yet")
+    signed = sign(key, caller.tenant_id, head[0], head[1], datetime.now(UTC))
+    return json_response(200, signed)

@@ -219,6 +219,7 @@ ROUTES = [
     Route("GET", "/v1/tenant/logo", EVERYONE, _with_logo),
     Route("GET", "/v1/events", EVERYONE, _open_invoice),
     Route("GET", "/v1/audit/verify", AUDITORS, _open_invoice),
+    Route("GET", "/v1/audit/checkpoint", AUDITORS, _open_invoice),
     *[
         Route("GET", f"/v1/reports/{name}", REPORTERS, _open_invoice, query=THIS_YEAR)
         for name in ("vat", "ec-sales-list", "oss", "gst")
