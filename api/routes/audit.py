@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from api.auth import Auditor, Caller, Reader
+from api.auth import Auditor, Caller
 from api.checkpoints import sign, signing_key
 from api.commands import json_response
 from api.routes.common import json_object
@@ -65,15 +65,16 @@ class VerificationOut(BaseModel):
 @router.get("/events", response_model=FeedPage)
 async def event_feed(
     request: Request,
-    caller: Reader,
+    caller: Auditor,
     after: Annotated[int, Query(ge=0, le=2**62)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     wait: Annotated[
         float, Query(ge=0, le=30, description="Seconds to wait for an event after `after`")
     ] = 0,
 ) -> Response:
-    """The tenant's events after a position, oldest first. With `wait`, an empty answer
-    comes only after that many seconds without a new event (long polling)."""
+    """The tenant's events after a position, oldest first (owner and auditor keys). With
+    `wait`, an empty answer comes only after that many seconds without a new event (long
+    polling), so an integration can follow the feed instead of receiving webhooks."""
     ledger: Ledger = request.app.state.ledger
     feed = EventFeed(ledger.factory.datastore)  # type: ignore[attr-defined]
     deadline = time.monotonic() + wait

@@ -217,7 +217,7 @@ ROUTES = [
     Route("PUT", "/v1/tenant/logo", ADMINS, _tenant, png=samples.logo_png()),
     Route("DELETE", "/v1/tenant/logo", ADMINS, _tenant),
     Route("GET", "/v1/tenant/logo", EVERYONE, _with_logo),
-    Route("GET", "/v1/events", EVERYONE, _open_invoice),
+    Route("GET", "/v1/events", AUDITORS, _open_invoice),
     Route("GET", "/v1/audit/verify", AUDITORS, _open_invoice),
     Route("GET", "/v1/audit/checkpoint", AUDITORS, _open_invoice),
     *[
