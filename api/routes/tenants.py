@@ -211,7 +211,7 @@ PngBody = Annotated[bytes, Depends(_png_body)]
         }
     },
 )
-def set_logo(png: PngBody, caller: Administrator, cmd: Command) -> Any:
+def set_logo(caller: Administrator, cmd: Command, png: PngBody) -> Any:
     """Set the logo shown on documents: a PNG of at most 256 KiB as the request body.
     Documents finalized before keep the logo they were finalized with."""
     return cmd.run(caller, lambda ctx: cmd.ledger.set_logo(ctx, png), TenantOut.of)

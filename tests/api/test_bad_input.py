@@ -24,6 +24,7 @@ from fastapi.testclient import TestClient
 
 from ledger.application import Ledger
 from tests.conftest import ADMIN_TOKEN, LINE, TENANT, TenantClient
+from tests.pdf import samples
 
 try:
     from fastapi.routing import iter_route_contexts
@@ -151,6 +152,16 @@ def _revoked_key(owner: TenantClient) -> Target:
     return target
 
 
+def _with_logo(owner: TenantClient) -> Target:
+    response = owner.client.put(
+        "/v1/tenant/logo",
+        content=samples.logo_png(),
+        headers={**owner.headers, "Content-Type": "image/png"},
+    )
+    assert response.status_code == 200, response.text
+    return Target()
+
+
 @dataclass(frozen=True)
 class Request:
     """A request of one route; `body` and `raw` may hold "{name}" placeholders."""
@@ -162,6 +173,7 @@ class Request:
     raw: Raw | None = None
     query: dict[str, Any] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
+    content: bytes | None = None  # a body of these bytes, sent with `headers` as they are
     admin: bool = False  # authenticate with the admin token instead of the owner's key
     versioned: bool = False  # acts on an existing aggregate, so If-Match applies
 
@@ -249,6 +261,21 @@ ROUTES = [
         Request("GET", f"/v1/reports/{name}", _open_invoice, query=THIS_YEAR)
         for name in ("vat", "ec-sales-list", "oss", "gst")
     ],
+    Request(
+        "PUT",
+        "/v1/tenant/logo",
+        _tenant,
+        content=samples.logo_png(),
+        headers={"Content-Type": "image/png"},
+        versioned=True,
+    ),
+    Request("DELETE", "/v1/tenant/logo", _with_logo, versioned=True),
+    Request("GET", "/v1/tenant/logo", _with_logo),
+    Request("GET", "/v1/invoices/{invoice_id}/pdf", _open_invoice),
+    Request("GET", "/v1/credit-notes/{credit_note_id}/pdf", _credit_note),
+    Request("GET", "/v1/events", _open_invoice, query={"after": 0, "limit": 10}),
+    Request("GET", "/v1/audit/verify", _open_invoice),
+    Request("GET", "/v1/audit/checkpoint", _open_invoice),
 ]
 VALID = {request.route: request for request in ROUTES}
 
@@ -792,7 +819,7 @@ def _generic_cases() -> list[Case]:
                 ("empty", ""),
                 ("too long", '"' + "9" * 12 + '"'),
             ]:
-                headers = {"If-Match": value}
+                headers = {**valid.headers, "If-Match": value}
                 cases.append(
                     Case(
                         f"If-Match {label}",
@@ -801,7 +828,7 @@ def _generic_cases() -> list[Case]:
                         "malformed_header",
                     )
                 )
-            stale = replace(valid, headers={"If-Match": '"99"'})
+            stale = replace(valid, headers={**valid.headers, "If-Match": '"99"'})
             cases.append(Case("stale If-Match", stale, 409, "version_mismatch"))
     return cases
 
@@ -822,6 +849,10 @@ def _send(
         headers["Content-Type"] = "application/json"
         return client.request(
             request.method, path, content=content, params=request.query, headers=headers
+        )
+    if request.content is not None:
+        return client.request(
+            request.method, path, content=request.content, params=request.query, headers=headers
         )
     return client.request(
         request.method,
