@@ -71,6 +71,20 @@ class ChainedRecorder(PostgresApplicationRecorder):
     _tenants: dict[UUID, UUID] = {}
     _tenants_guard = threading.Lock()
 
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """The library's insert, without its pipeline mode: a large save (a batch of a
+        thousand usage events) left the connection waiting forever in the pipeline's sync,
+        PostgreSQL waiting for the rest of the query (see psycopg issue 685). A few more
+        round trips per save are the price."""
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            self._insert_events(curs, stored_events, **kwargs)
+            if not stored_events:
+                return None
+            self._insert_stored_events(curs, stored_events, **kwargs)
+            return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:

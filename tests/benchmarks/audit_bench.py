@@ -40,7 +40,7 @@ VERIFY_TARGET = 100_000.0
 REBUILD_TARGET = 20_000.0
 TENANTS = 20
 CUSTOMERS_PER_TENANT = 50
-SAVE_EVENTS = 300  # events per save; far larger saves stall in psycopg pipeline mode
+SAVE_EVENTS = 2_000  # events per save: few large saves, as an import would make
 READ_BATCH = 10_000
 CONTEXT = CommandContext(tenant_id=None, actor="bench", correlation_id="audit-bench")
 PROFILE = {
