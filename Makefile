@@ -45,6 +45,7 @@ typecheck: install
 # PDFs/s, then report latency over 100,000 invoices, then invoices/s through HTTP.
 bench: install
 	$(BIN)/python -m tests.benchmarks.pdf_bench
+	$(BIN)/python -m tests.benchmarks.report_bench
 	$(BIN)/python -m tests.benchmarks
 
 db-stop: install

@@ -1,12 +1,26 @@
-"""Turning the tax_reports rows into the reports accountants file."""
+"""Turning the tax_reports rows into the reports accountants file.
+
+Each `*_report` function is one report of a tenant's period as the API serves it: it reads
+the view (the daily sums, or SQL that filters and sums document rows in the database, so a
+year of 100,000 invoices is not carried into Python) and shapes the result with the plain
+functions below them, which work on document rows as well as on rows summed in SQL.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
+
+import orjson
+from psycopg import sql
+from psycopg.types.json import set_json_loads
 
 from ledger.tax.territories import EU_MEMBER_STATES
+from projections.tax_reports import TaxReportsView
 
 # Categories whose base a VAT return shows apart from the standard-rated supplies.
 BASES = {
@@ -18,6 +32,63 @@ BASES = {
     "O": "outside_scope",
 }
 B2C_LARGE_INR = Decimal(100_000)  # GSTR-1 table 5 since 1 Aug 2024 (Notification 12/2024)
+
+# Intra-community supplies (K goods, AE services) summed per buyer VAT id, country and
+# category: a few rows per customer however many invoices (index tax_documents_ec_sales).
+_EC_SALES = (
+    "SELECT buyer_tax_id, buyer_country, tax_category, sum(taxable_amount) AS taxable_amount"
+    " FROM tax_documents WHERE tenant_id = %s AND issue_date BETWEEN %s AND %s"
+    " AND tax_category IN ('K', 'AE') GROUP BY buyer_tax_id, buyer_country, tax_category"
+)
+# GSTR-1 B2C small, as gst_return sorts documents: invoices to unregistered buyers that are
+# neither exports nor large inter-state ones. The return shows only their sums per place of
+# supply and rate, so the database sums them; every other document is listed.
+_GST_PERIOD = sql.SQL(
+    "tenant_id = %(tenant)s AND issue_date BETWEEN %(start)s AND %(end)s AND seller_country = 'IN'"
+)
+_B2C_SMALL = sql.SQL(
+    "document_kind = 'invoice' AND tax_category <> 'G' AND NOT buyer_tax_id_valid"
+    " AND NOT (buyer_region IS DISTINCT FROM seller_region AND document_total > %(large)s)"
+)
+_GST_LISTED = sql.SQL(
+    "SELECT seller_country, document_kind, number, invoice_number, issue_date, tax_category,"
+    " tax_rate, taxable_amount, tax_amount, document_total, gst, buyer_tax_id,"
+    " buyer_tax_id_valid, buyer_country, buyer_region, seller_region FROM tax_documents"
+    " WHERE {period} AND NOT ({small}) ORDER BY issue_date, position, seq"
+).format(period=_GST_PERIOD, small=_B2C_SMALL)
+_GST_B2C_SMALL = sql.SQL(
+    "SELECT coalesce(buyer_region, '') AS place_of_supply, tax_rate, CASE WHEN buyer_region"
+    " IS DISTINCT FROM seller_region THEN 'inter' ELSE 'intra' END AS supply,"
+    " sum(taxable_amount) AS taxable_amount, sum(tax_amount) AS tax_amount FROM tax_documents"
+    " WHERE {period} AND {small} GROUP BY 1, 2, 3"
+).format(period=_GST_PERIOD, small=_B2C_SMALL)
+
+
+def vat_report(view: TaxReportsView, tenant_id: UUID, start: date, end: date) -> dict[str, Any]:
+    return vat_return(view.daily_totals(tenant_id, start, end))
+
+
+def oss_report(view: TaxReportsView, tenant_id: UUID, start: date, end: date) -> dict[str, Any]:
+    return oss_return(view.daily_totals(tenant_id, start, end))
+
+
+def ec_sales_list_report(
+    view: TaxReportsView, tenant_id: UUID, start: date, end: date
+) -> dict[str, Any]:
+    with view.datastore.transaction(commit=False) as curs:
+        curs.execute(_EC_SALES, (tenant_id, start, end))
+        return ec_sales_list(curs.fetchall())
+
+
+def gst_report(view: TaxReportsView, tenant_id: UUID, start: date, end: date) -> dict[str, Any]:
+    params = {"tenant": tenant_id, "start": start, "end": end, "large": B2C_LARGE_INR}
+    with view.datastore.transaction(commit=False) as curs:
+        set_json_loads(orjson.loads, curs)  # the GST heads of every listed document
+        curs.execute(_GST_LISTED, params)
+        listed = curs.fetchall()
+        curs.execute(_GST_B2C_SMALL, params)
+        small = curs.fetchall()
+    return gst_return(listed, small)
 
 
 def vat_return(daily: list[dict[str, Any]]) -> dict[str, Any]:
@@ -55,7 +126,8 @@ def oss_return(daily: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def ec_sales_list(documents: list[dict[str, Any]]) -> dict[str, Any]:
-    """Intra-EU B2B supplies per customer VAT id: goods (K) and services (AE)."""
+    """Intra-EU B2B supplies per customer VAT id: goods (K) and services (AE), from
+    document rows or from their taxable amounts already summed per VAT id and category."""
     per: dict[tuple[str, str], dict[str, Decimal]] = {}
     for doc in documents:
         key = (doc["buyer_tax_id"] or "", doc["buyer_country"])
@@ -73,8 +145,12 @@ def ec_sales_list(documents: list[dict[str, Any]]) -> dict[str, Any]:
     return {"rows": rows, "totals": _sum(rows, "goods", "services", "total")}
 
 
-def gst_return(documents: list[dict[str, Any]]) -> dict[str, Any]:
-    """GSTR-1 style buckets: b2b by GSTIN, b2cl, b2cs by state and rate, exports, notes."""
+def gst_return(
+    documents: list[dict[str, Any]], b2c_small: Iterable[dict[str, Any]] = ()
+) -> dict[str, Any]:
+    """GSTR-1 style buckets: b2b by GSTIN, b2cl, b2cs by state and rate, exports, notes.
+    `b2c_small` are B2C small sums made elsewhere (place_of_supply, tax_rate, supply,
+    taxable_amount, tax_amount), added to those of the documents."""
     b2b: list[dict[str, Any]] = []
     b2cl: list[dict[str, Any]] = []
     b2cs: dict[tuple[str, Decimal, str], dict[str, Decimal]] = {}
@@ -110,9 +186,9 @@ def gst_return(documents: list[dict[str, Any]]) -> dict[str, Any]:
             b2cl.append(item)
         else:
             key = (doc["buyer_region"] or "", doc["tax_rate"], "inter" if inter_state else "intra")
-            sums = b2cs.setdefault(key, {"taxable_amount": Decimal(0), "tax_amount": Decimal(0)})
-            sums["taxable_amount"] += doc["taxable_amount"]
-            sums["tax_amount"] += doc["tax_amount"]
+            _add(b2cs, key, doc)
+    for group in b2c_small:
+        _add(b2cs, (group["place_of_supply"], group["tax_rate"], group["supply"]), group)
     return {
         "b2b": b2b,
         "b2cl": b2cl,
@@ -123,6 +199,16 @@ def gst_return(documents: list[dict[str, Any]]) -> dict[str, Any]:
         "exports": exports,
         "credit_notes": notes,
     }
+
+
+def _add(
+    b2cs: dict[tuple[str, Decimal, str], dict[str, Decimal]],
+    key: tuple[str, Decimal, str],
+    amounts: dict[str, Any],
+) -> None:
+    sums = b2cs.setdefault(key, {"taxable_amount": Decimal(0), "tax_amount": Decimal(0)})
+    sums["taxable_amount"] += amounts["taxable_amount"]
+    sums["tax_amount"] += amounts["tax_amount"]
 
 
 def _sum(rows: list[dict[str, Any]], *keys: str) -> dict[str, Decimal]:

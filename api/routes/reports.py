@@ -62,7 +62,7 @@ def vat_report(
         start,
         end,
         accept,
-        lambda v: queries.vat_return(v.daily_totals(caller.tenant_id, start, end)),
+        lambda v: queries.vat_report(v, caller.tenant_id, start, end),
     )
 
 
@@ -78,7 +78,7 @@ def ec_sales_list(
         start,
         end,
         accept,
-        lambda v: queries.ec_sales_list(v.documents(caller.tenant_id, start, end, ("K", "AE"))),
+        lambda v: queries.ec_sales_list_report(v, caller.tenant_id, start, end),
     )
 
 
@@ -94,7 +94,7 @@ def oss_report(
         start,
         end,
         accept,
-        lambda v: queries.oss_return(v.daily_totals(caller.tenant_id, start, end)),
+        lambda v: queries.oss_report(v, caller.tenant_id, start, end),
     )
 
 
@@ -110,7 +110,7 @@ def gst_report(
         start,
         end,
         accept,
-        lambda v: queries.gst_return(v.documents(caller.tenant_id, start, end)),
+        lambda v: queries.gst_report(v, caller.tenant_id, start, end),
     )
 
 
