@@ -156,6 +156,7 @@ def stream(
         return  # killed: the command in flight was not acknowledged
 
 
+@pytest.mark.timeout(1200)  # 200 server start-ups and kills, then a rebuild of everything
 def test_sigkill_at_random_moments_loses_no_acknowledged_command(
     database: DatabaseLocation, tmp_path: Path
 ) -> None:
