@@ -10,6 +10,7 @@ from uuid import UUID
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from api.problems import Unauthorized
 from ledger.application import Ledger
@@ -49,13 +50,18 @@ def ledger_of(request: Request) -> Ledger:
     return ledger
 
 
-def authenticate(
+async def authenticate(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Caller:
+    """The caller of a request. Async, so it costs no hop to the thread pool when the key
+    was seen lately (see ledger KEY_CACHE_SECONDS); only a lookup in the store runs there."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("send an API key as `Authorization: Bearer <key>`")
-    key = ledger_of(request).authenticate(credentials.credentials)
+    ledger = ledger_of(request)
+    key = ledger.remembered_key(credentials.credentials)
+    if key is None:
+        key = await run_in_threadpool(ledger.authenticate, credentials.credentials)
     if key is None:
         raise Unauthorized("the API key is unknown or revoked")
     request.state.actor = str(key.id)
@@ -63,7 +69,7 @@ def authenticate(
 
 
 def _requiring(permission: Permission):  # type: ignore[no-untyped-def]
-    def check(caller: Annotated[Caller, Depends(authenticate)]) -> Caller:
+    async def check(caller: Annotated[Caller, Depends(authenticate)]) -> Caller:
         require(caller, permission)
         return caller
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import uuid
@@ -26,9 +27,15 @@ class RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        request_id = _given(headers.get("x-request-id")) or uuid.uuid4().hex
-        correlation_id = _given(headers.get("x-correlation-id")) or request_id
+        given_request_id = given_correlation_id = None
+        for raw_name, value in scope["headers"]:
+            name = raw_name.lower()
+            if name == b"x-request-id":
+                given_request_id = _given(value.decode("latin-1"))
+            elif name == b"x-correlation-id":
+                given_correlation_id = _given(value.decode("latin-1"))
+        request_id = given_request_id or uuid.uuid4().hex
+        correlation_id = given_correlation_id or request_id
         scope.setdefault("state", {})
         scope["state"]["request_id"] = request_id
         scope["state"]["correlation_id"] = correlation_id
@@ -56,15 +63,16 @@ class RequestContext:
             route = _route_of(scope)
             self.metrics.requests.labels(scope["method"], route, str(status)).inc()
             self.metrics.latency.labels(scope["method"], route).observe(elapsed)
-            log.info(
-                "request",
-                method=scope["method"],
-                path=scope["path"],
-                route=route,
-                status=status,
-                duration_ms=round(elapsed * 1000, 2),
-                actor=scope["state"].get("actor"),
-            )
+            if log.is_enabled_for(logging.INFO):  # at the usual warning level: nothing to do
+                log.info(
+                    "request",
+                    method=scope["method"],
+                    path=scope["path"],
+                    route=route,
+                    status=status,
+                    duration_ms=round(elapsed * 1000, 2),
+                    actor=scope["state"].get("actor"),
+                )
 
 
 def _given(value: str | None) -> str | None:

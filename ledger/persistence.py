@@ -140,7 +140,11 @@ class DatabaseLocation:
             # Writers wait for the events table lock at most this long before failing.
             "POSTGRES_LOCK_TIMEOUT": "10",
             "POSTGRES_CONNECT_TIMEOUT": "10",
-            "POSTGRES_PRE_PING": "y",
+            # No ping before each use of a pooled connection: it is a round trip per query.
+            # A connection the server dropped fails its query instead, the pool discards
+            # it, and the recorders retry on another (eventsourcing's @retry on
+            # OperationalError/InterfaceError).
+            "POSTGRES_PRE_PING": "n",
         }
 
 

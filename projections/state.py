@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import Repository
+from eventsourcing.application import Application, Repository
 from eventsourcing.domain import Aggregate, CanInitAggregate
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import Notification, Tracking
 from eventsourcing.projection import Projection
+from eventsourcing.utils import resolve_topic
 
 from projections.view import Statement, View
 
@@ -30,6 +32,7 @@ class StateProjection(Projection[TView], Generic[TView]):
         super().__init__(view)
         self._repository = repository
         self._states: OrderedDict[UUID, Aggregate] = OrderedDict()
+        self._topics: dict[str, bool] = {}
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         if not isinstance(domain_event, tuple(c.Event for c in self.aggregate_classes)):
@@ -37,6 +40,34 @@ class StateProjection(Projection[TView], Generic[TView]):
             return
         state = self._state_after(domain_event)
         self.view.record(tracking, self.statements(state, domain_event, tracking.notification_id))
+
+    def process_notifications(
+        self, app: Application[UUID], notifications: Sequence[Notification]
+    ) -> None:
+        """Process consecutive recorded events as `process_event` would one by one, with
+        one transaction and one tracking write for all of them. Events of other aggregates
+        are recognised by their topic and not even decoded."""
+        statements: list[Statement] = []
+        used = False
+        for notification in notifications:
+            if not self._uses(notification.topic):
+                continue
+            used = True
+            domain_event = app.mapper.to_domain_event(notification)
+            state = self._state_after(domain_event)
+            statements += self.statements(state, domain_event, notification.id)
+        tracking = Tracking(app.name, notifications[-1].id)
+        if used:
+            self.view.record(tracking, statements)
+        else:
+            self.view.skip(tracking)
+
+    def _uses(self, topic: str) -> bool:
+        used = self._topics.get(topic)
+        if used is None:
+            event_classes = tuple(c.Event for c in self.aggregate_classes)
+            used = self._topics[topic] = issubclass(resolve_topic(topic), event_classes)
+        return used
 
     def statements(self, state: Any, domain_event: Any, position: int) -> list[Statement]:
         raise NotImplementedError

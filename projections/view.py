@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Sequence
@@ -22,19 +23,59 @@ class View(PostgresTrackingRecorder):
     """
 
     tables: tuple[str, ...] = ()
+    SKIPPED_WRITE_SECONDS = 0.2
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._position = 0
         self._advanced = threading.Condition()
+        self._wanted = threading.Event()
+        self._written_at = 0.0
 
     def record(self, tracking: Tracking, statements: Sequence[Statement] = ()) -> None:
-        """Apply the statements and move the tracking position, atomically."""
-        with self.datastore.transaction(commit=True) as curs:
-            for statement, params in statements:
-                curs.execute(statement, params, prepare=True)
+        """Apply the statements and move the tracking position, atomically.
+
+        Several statements are pipelined: they go to the server without waiting for each
+        other's answers, so a batch costs about one round trip and a commit."""
+        with (
+            self.datastore.get_connection() as conn,
+            conn.transaction(),
+            conn.cursor() as curs,
+        ):
+            # The pipeline ends (and its results are read) before the tracking insert,
+            # whose returned row is read on its own.
+            with conn.pipeline() if len(statements) > 2 else contextlib.nullcontext():
+                for statement, params in statements:
+                    curs.execute(statement, params, prepare=True)
             self._insert_tracking(curs, tracking)
+        self._written_at = time.monotonic()
         self._moved_to(tracking.notification_id)
+
+    def skip(self, tracking: Tracking) -> None:
+        """Move past events this view does not use. Their position is written at most every
+        `SKIPPED_WRITE_SECONDS` (or with the next rows): until then this process's readers
+        see it at once, other processes' readers that long later, and a restart reads those
+        events again, which writes nothing."""
+        now = time.monotonic()
+        if now - self._written_at >= self.SKIPPED_WRITE_SECONDS or self._wanted.is_set():
+            self.record(tracking)
+        else:
+            self._moved_to(tracking.notification_id)
+
+    def flush(self, application_name: str) -> None:
+        """Write the position reached, if skipping left it unwritten."""
+        if self._position > self.position(application_name):
+            self.record(Tracking(application_name, self._position))
+
+    def linger(self, timeout: float) -> None:
+        """Pause the projector up to `timeout` so that events accumulate into its next
+        batch, unless a reader waits for this view (or waits from now on)."""
+        self._wanted.wait(timeout)
+        self._wanted.clear()
+
+    def want(self) -> None:
+        """End the projector's pause: a reader waits for a position not reached yet."""
+        self._wanted.set()
 
     def _moved_to(self, position: int) -> None:
         with self._advanced:
@@ -52,6 +93,7 @@ class View(PostgresTrackingRecorder):
         while True:
             if self._position >= position:
                 return True
+            self.want()
             self._moved_to(self.position(application_name))
             if self._position >= position:
                 return True

@@ -6,14 +6,17 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from copy import deepcopy
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, Repository
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Recording, Transcoder
+from eventsourcing.utils import strtobool
 
+from ledger.commands.group_commit import GroupCommit
 from ledger.context import CommandContext, IdempotencyClaim, acting_as
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.customer_account import CustomerAccount
@@ -38,12 +41,42 @@ class Replayed(Exception):
         self.body = body
 
 
+@dataclass(frozen=True)
+class Numbering:
+    """The next number of a series, to be taken by a document in the save that records it.
+
+    `number` numbers the document from the series' Sequence and calls `Sequence.issue`
+    last, so a refusal leaves the Sequence as it was."""
+
+    tenant_id: UUID
+    series: str
+    year: int
+    number: Callable[[Sequence], None]
+
+
 @dataclass
 class Outcome(Generic[R]):
-    """What one attempt of a command produced: its result and the aggregates to save."""
+    """What one attempt of a command produced: its result and the aggregates to save, and
+    the numbering when the command numbers a document."""
 
     result: R
     aggregates: list[Aggregate] = field(default_factory=list)
+    numbering: Numbering | None = None
+
+
+class LedgerRepository(Repository[UUID]):
+    """The library's repository, except that an aggregate that was never saved (a customer
+    without an account, an unused Idempotency-Key) costs one query instead of two."""
+
+    def _reconstruct_aggregate(self, aggregate_id: UUID, version: int | None, *args: Any) -> Any:
+        never_saved = (
+            version is None
+            and self.snapshot_store is not None
+            and not self.event_store.recorder.select_events(aggregate_id, limit=1)
+        )
+        if never_saved:
+            raise AggregateNotFoundError(f"Aggregate {aggregate_id!r} not found.")
+        return super()._reconstruct_aggregate(aggregate_id, version, *args)
 
 
 class LedgerBase(Application[UUID]):
@@ -53,10 +86,44 @@ class LedgerBase(Application[UUID]):
         super().__init__(env)
         self._series_locks: dict[UUID, threading.Lock] = {}
         self._series_locks_guard = threading.Lock()
+        self._committer = GroupCommit(self)
         self.recorded_listeners: list[Callable[[int], None]] = []
 
     def construct_transcoder(self) -> Transcoder:
         return OrjsonTranscoder()
+
+    def construct_repository(self) -> Repository[UUID]:
+        maxsize = self.env.get(self.AGGREGATE_CACHE_MAXSIZE)
+        return LedgerRepository(
+            event_store=self.events,
+            snapshot_store=self.snapshots,
+            cache_maxsize=int(maxsize) if maxsize else None,
+            fastforward=strtobool(self.env.get(self.AGGREGATE_CACHE_FASTFORWARD, "y")),
+            fastforward_skipping=strtobool(
+                self.env.get(self.AGGREGATE_CACHE_FASTFORWARD_SKIPPING, "n")
+            ),
+            deepcopy_from_cache=strtobool(self.env.get(self.DEEPCOPY_FROM_AGGREGATE_CACHE, "y")),
+        )
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        recordings = super().save(*objs, **kwargs)
+        # An aggregate this save created goes into the cache, so the next command on it
+        # (finalizing a new draft) fast-forwards it instead of reading it all from the
+        # store. A copy goes in: the caller keeps the object it saved.
+        cache = self.repository.cache
+        if cache is None:
+            return recordings
+        born = {
+            r.domain_event.originator_id
+            for r in recordings
+            if r.domain_event.originator_version == 1
+        }
+        for obj in objs:
+            # Idempotency records are read only when a request is replayed.
+            kept = isinstance(obj, LedgerAggregate) and not isinstance(obj, IdempotencyRecord)
+            if kept and obj.id in born:
+                cache.put(obj.id, deepcopy(obj))
+        return recordings
 
     def _notify(self, recordings: list[Recording[UUID]]) -> None:
         for listener in self.recorded_listeners:
@@ -73,16 +140,25 @@ class LedgerBase(Application[UUID]):
                 self._raise_if_answered(ctx, claim)
             with acting_as(ctx):
                 outcome = attempt()
-                pending = list(outcome.aggregates)
-                if claim is not None:
-                    pending.append(self._idempotency_record(ctx, claim, outcome.result))
-            try:
-                self.save(*pending)
-            except IntegrityError:
-                time.sleep(random.uniform(0, 0.002 * (tries + 1)))  # noqa: S311 - jitter only
-                continue
-            return outcome.result
+            if self._committer.save(ctx, outcome):
+                return outcome.result
+            time.sleep(random.uniform(0, 0.002 * (tries + 1)))  # noqa: S311 - jitter only
         raise ConcurrencyExhausted("the command kept conflicting with concurrent writes; retry")
+
+    def _saved(self, aggregates: list[Aggregate]) -> bool:
+        """Save atomically; False when a concurrent write got there first."""
+        try:
+            self.save(*aggregates)
+        except IntegrityError:
+            return False
+        return True
+
+    def _records(self, ctx: CommandContext, outcome: Outcome[Any]) -> list[Aggregate]:
+        """The idempotency record to save with the outcome, if the command has a key."""
+        if ctx.idempotency is None:
+            return []
+        with acting_as(ctx):
+            return [self._idempotency_record(ctx, ctx.idempotency, outcome.result)]
 
     @staticmethod
     def _scope(ctx: CommandContext) -> str:

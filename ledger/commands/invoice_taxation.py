@@ -19,7 +19,15 @@ from ledger.domain.tax_year import TaxYear
 from ledger.domain.tenant import Tenant
 from ledger.errors import InvalidInput
 from ledger.money import round_money
-from ledger.taxation import SalesToDate, TaxedLines, buyer_of, distance_sales, seller_of, tax_lines
+from ledger.taxation import (
+    DISTANCE_SALE_RULES,
+    SalesToDate,
+    TaxedLines,
+    buyer_of,
+    distance_sales,
+    seller_of,
+    tax_lines,
+)
 
 _INPUT_FIELDS = ("description", "quantity", "unit_price", "kind", "product_code", "tax_class")
 
@@ -84,16 +92,23 @@ class InvoiceTaxation(TenantCommands, CustomerCommands):
             )
         else:
             rate = exchange_rate
-        year = self._tax_year(tenant.id, supply_date.year)
-        before = SalesToDate(
-            year.eu_b2c_sales, self._tax_year(tenant.id, supply_date.year - 1).eu_b2c_sales
-        )
         buyer = buyer_of(customer.profile)
         lines = [
             {**line_input(line), "id": line["id"], "net_amount": line["net_amount"]}
             for line in invoice.priced_lines()
         ]
         language = _locale(tenant, customer)
+        taxed = tax_lines(
+            seller_of(tenant.profile, SalesToDate()), buyer, lines, supply_date, language
+        )
+        if not any(line["tax_rule"] in DISTANCE_SALE_RULES for line in taxed.lines):
+            # The sales to date decide only distance sales: without one, the decision above
+            # is final whatever they are, and the tax years need not be read.
+            return FinalTax(taxed, rate, accounting, None)
+        year = self._tax_year(tenant.id, supply_date.year)
+        before = SalesToDate(
+            year.eu_b2c_sales, self._tax_year(tenant.id, supply_date.year - 1).eu_b2c_sales
+        )
         taxed = tax_lines(seller_of(tenant.profile, before), buyer, lines, supply_date, language)
         # The threshold counts the supply being decided, so decide again with it included.
         this_sale = self._in_eur(distance_sales(taxed.lines), invoice.currency, accounting, rate)

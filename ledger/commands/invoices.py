@@ -10,7 +10,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
-from ledger.commands.base import Outcome
+from ledger.commands.base import Numbering, Outcome
 from ledger.commands.invoice_taxation import InvoiceTaxation, line_input
 from ledger.context import CommandContext
 from ledger.domain.base import LedgerAggregate
@@ -132,51 +132,55 @@ class InvoiceCommands(InvoiceTaxation):
         never again."""
         assert ctx.tenant_id is not None
         issued_on = issue_day(issue_date, "an invoice")
-        series_id = Sequence.create_id(ctx.tenant_id, INVOICE_SERIES, issued_on.year)
 
         def attempt() -> Outcome[Invoice]:
+            # Everything is read and decided here, concurrently with other finalizations;
+            # only the numbering is serialized (see GroupCommit), and the save checks every
+            # version read here.
             assert ctx.tenant_id is not None
             invoice = self._load_for_change(ctx, Invoice, invoice_id)
             _refuse_discarded(invoice)
             tenant = self.tenant(ctx)
             customer = self._load(ctx, Customer, invoice.customer_id)
-            sequence = self._sequence(ctx.tenant_id, INVOICE_SERIES, issued_on.year)
             invoice.check_finalizable()  # before a number is taken
             final = self._final_tax(
                 tenant, customer, invoice, invoice.supply_date or issued_on, exchange_rate
             )
-            number = sequence.issue(invoice.id, tenant.profile["invoice_prefix"], issued_on)
+            account = self._account(ctx.tenant_id, invoice.customer_id)
+            prefix = tenant.profile["invoice_prefix"]
             terms = invoice.due_days
             if terms is None:
                 terms = tenant.profile["payment_terms_days"]
-            invoice.finalize(
-                number=number,
-                issue_date=issued_on,
-                due_date=issued_on + timedelta(days=terms),
-                seller=tenant.seller_snapshot(),
-                buyer=customer.buyer_snapshot(),
-                taxed_lines=final.taxed.lines,
-                notes=final.taxed.notes,
-                exchange_rate=final.exchange_rate,
-                accounting_currency=final.accounting_currency,
-                advisories=final.taxed.advisories,
-            )
-            saved: list[Aggregate] = [invoice, sequence]
+            saved: list[Aggregate] = [invoice]
             if final.tax_year is not None:
                 saved.append(final.tax_year)
-            # The customer's credit balance settles what it can of a new invoice.
-            account = self._account(ctx.tenant_id, invoice.customer_id)
-            credit = min(account.credit_in(invoice.currency), invoice.amount_due)
-            if credit > 0:
-                invoice.apply_customer_credit(credit, issued_on)
-                account.take_credit(invoice.currency, credit, "invoice", invoice.id, issued_on)
+            if account.credit_in(invoice.currency) > 0:
                 saved.append(account)
-            return Outcome(invoice, saved)
 
-        # Finalizations of one series in this process queue up instead of conflicting;
-        # other processes still conflict on the Sequence and retry.
-        with self._series_lock(series_id):
-            return self._execute(ctx, attempt)
+            def number(sequence: Sequence) -> None:
+                invoice.finalize(
+                    number=sequence.next_number(prefix, issued_on),
+                    issue_date=issued_on,
+                    due_date=issued_on + timedelta(days=terms),
+                    seller=tenant.seller_snapshot(),
+                    buyer=customer.buyer_snapshot(),
+                    taxed_lines=final.taxed.lines,
+                    notes=final.taxed.notes,
+                    exchange_rate=final.exchange_rate,
+                    accounting_currency=final.accounting_currency,
+                    advisories=final.taxed.advisories,
+                )
+                # The customer's credit balance settles what it can of a new invoice.
+                credit = min(account.credit_in(invoice.currency), invoice.amount_due)
+                if credit > 0:
+                    invoice.apply_customer_credit(credit, issued_on)
+                    account.take_credit(invoice.currency, credit, "invoice", invoice.id, issued_on)
+                sequence.issue(invoice.id, prefix, issued_on)
+
+            numbering = Numbering(ctx.tenant_id, INVOICE_SERIES, issued_on.year, number)
+            return Outcome(invoice, saved, numbering)
+
+        return self._execute(ctx, attempt)
 
     def record_payment(
         self,

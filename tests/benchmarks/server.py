@@ -50,12 +50,13 @@ def describe(server: DatabaseLocation) -> str:
 
 @contextlib.contextmanager
 def fresh_database(server: DatabaseLocation) -> Iterator[DatabaseLocation]:
-    """A new, migrated database `bench_<random>` on `server`, dropped on exit."""
+    """A new, migrated database `bench_<random>` on `server`, dropped on exit. The event
+    store's tables are left to the servers, as on a first deployment: workers starting
+    together create them one at a time (api/main.py)."""
     db = server.with_dbname(f"bench_{uuid.uuid4().hex[:10]}")
     ensure_database(db)
     try:
         migrate(db)
-        _create_event_store(db)
         yield db
     finally:
         with psycopg.connect(server.with_dbname("postgres").conninfo(), autocommit=True) as conn:
@@ -78,20 +79,6 @@ def postmaster_pid(server: DatabaseLocation) -> int | None:
         return None
     parent = int(stat[stat.rindex(")") + 2 :].split()[1])
     return parent if b"postgres" in _cmdline(parent) else None
-
-
-def _create_event_store(db: DatabaseLocation) -> None:
-    """Create the event store's and the projections' tables once, as a deployed database has
-    them: uvicorn workers starting together on an empty database race to create them, and
-    the loser fails its start-up (duplicate key in pg_type_typname_nsp_index)."""
-    from ledger.application import Ledger  # imported here: only the servers need the app
-    from projections.runner import Projectors
-
-    ledger = Ledger(env=db.eventsourcing_env(1))
-    try:
-        Projectors(ledger, db)
-    finally:
-        ledger.close()
 
 
 def free_port() -> int:
