@@ -17,11 +17,15 @@ from api.routes import (
     credit_notes,
     customers,
     invoices,
+    metering,
     ops,
     payments,
     pdfs,
+    plans,
     receivables,
     reports,
+    revenue,
+    subscriptions,
     tenants,
 )
 from api.settings import Settings
@@ -82,6 +86,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         receivables,
         reports,
         audit,
+        subscriptions,
+        metering,
+        revenue,
+        plans,
     ):
         app.include_router(module.router, prefix="/v1", responses=problems.RESPONSES)
     app.include_router(ops.router)

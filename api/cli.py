@@ -54,6 +54,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     point.add_argument("--tenant", help="only this tenant")
     point.add_argument("--new-key", action="store_true", help="print a new signing key and exit")
+    billing = commands.add_parser("billing", help="subscription billing")
+    billing_commands = billing.add_subparsers(dest="billing_command", required=True)
+    billing_run = billing_commands.add_parser(
+        "run", help="bill every subscription period that ended by --as-of (once; prints JSON)"
+    )
+    billing_run.add_argument("--as-of", required=True, help="YYYY-MM-DD")
+    billing_run.add_argument("--tenant", help="only this tenant (default: every tenant)")
     db = commands.add_parser("db", help="the embedded PostgreSQL")
     db.add_argument("action", choices=["start", "stop", "url"])
     args = parser.parse_args(argv)
@@ -67,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         "verify": _verify,
         "checkpoint": _checkpoint,
         "db": _db,
+        "billing": _billing_run,
     }[args.command]
     return handler(settings, args)
 
@@ -105,6 +113,36 @@ def _ledger(settings: Settings):  # type: ignore[no-untyped-def]
     ensure_database(location)
     migrate(location)
     return location, Ledger(env=ledger_env(location, settings.pool_size))
+
+
+def _billing_run(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import date
+    from uuid import UUID
+
+    import psycopg
+
+    from ledger.context import CommandContext
+    from projections.chain_verify import heads
+    from projections.event_chain import NO_TENANT
+
+    as_of = date.fromisoformat(args.as_of)
+    location, ledger = _ledger(settings)
+    if args.tenant:
+        tenant_ids = [UUID(args.tenant)]
+    else:
+        # Every tenant's registration starts its hash chain, so the chain heads list them.
+        with psycopg.connect(location.conninfo()) as conn:
+            tenant_ids = sorted(tenant for tenant in heads(conn) if tenant != NO_TENANT)
+    try:
+        for tenant_id in tenant_ids:
+            ctx = CommandContext(tenant_id=tenant_id, actor="cli", correlation_id="billing-run")
+            run = ledger.run_billing(ctx, as_of)
+            for billed in run.billed:
+                line = {k: str(v) if v is not None else None for k, v in vars(billed).items()}
+                print(orjson.dumps({"tenant_id": str(tenant_id), **line}).decode())
+    finally:
+        ledger.close()
+    return 0
 
 
 def _project(settings: Settings, args: argparse.Namespace) -> int:

@@ -24,6 +24,7 @@ _STATUS: list[tuple[type[errors.LedgerError], int]] = [
     (errors.InvalidInput, 422),
     (errors.AccessDenied, 403),
     (errors.StateConflict, 409),
+    (errors.PlanLimitExceeded, 402),
 ]
 
 
@@ -45,7 +46,7 @@ class Problem(BaseModel):
 # Documents the error responses of every API route in the OpenAPI description.
 RESPONSES: dict[int | str, dict[str, Any]] = {
     "default": {
-        "description": "An error (400, 401, 403, 404, 409, 422, 503), as problem details",
+        "description": "An error (400, 401, 402, 403, 404, 409, 422, 503), as problem details",
         "content": {PROBLEM_JSON: {"schema": Problem.model_json_schema()}},
     }
 }

@@ -6,7 +6,7 @@ The commands live in `ledger/commands/`, one module per area; this class compose
 from __future__ import annotations
 
 from ledger.commands.base import Outcome, Replayed
-from ledger.commands.documents import DocumentCommands
+from ledger.commands.billing_runs import BillingRunCommands
 from ledger.commands.tenants import IssuedKey, Registration
 from ledger.domain.invoice import Invoice
 from ledger.domain.sequence import Sequence
@@ -14,7 +14,7 @@ from ledger.domain.sequence import Sequence
 __all__ = ["IssuedKey", "Ledger", "Outcome", "Registration", "Replayed"]
 
 
-class Ledger(DocumentCommands):
+class Ledger(BillingRunCommands):
     """Commands and aggregate reads of the invoicing ledger."""
 
     name = "Ledger"

@@ -78,3 +78,10 @@ class AccessDenied(LedgerError):
     """Raised when a caller's role does not allow the action."""
 
     code = "forbidden"
+
+
+class PlanLimitExceeded(LedgerError):
+    """Raised when a command would take the tenant past a cap of its service plan (invoices
+    or usage events per month, live API keys); nothing is recorded."""
+
+    code = "plan_limit_exceeded"

@@ -7,17 +7,18 @@ projects, the others stand by and take over when it goes away.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import zlib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
 import structlog
-from eventsourcing.persistence import Tracking
-from eventsourcing.postgres import PostgresFactory
-from eventsourcing.projection import ApplicationSubscription
+from eventsourcing.persistence import Notification
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
+from psycopg import sql
 
 from ledger.application import Ledger
 from ledger.persistence import DatabaseLocation
@@ -25,8 +26,10 @@ from projections.credit_note_list import CreditNoteListing, CreditNoteListView
 from projections.customer_list import CustomerListing, CustomerListView
 from projections.invoice_list import InvoiceListing, InvoiceListView
 from projections.receivables import Receivables, ReceivablesView
+from projections.revenue import RevenueChanges, RevenueView
 from projections.state import StateProjection
 from projections.tax_reports import TaxReports, TaxReportsView
+from projections.usage import UsageCounters, UsageView
 from projections.view import View
 
 log = structlog.get_logger("projections")
@@ -38,6 +41,8 @@ CATALOGUE: dict[str, tuple[type[StateProjection[Any]], type[View]]] = {
     CreditNoteListing.name: (CreditNoteListing, CreditNoteListView),
     Receivables.name: (Receivables, ReceivablesView),
     TaxReports.name: (TaxReports, TaxReportsView),
+    UsageCounters.name: (UsageCounters, UsageView),
+    RevenueChanges.name: (RevenueChanges, RevenueView),
 }
 
 
@@ -53,17 +58,55 @@ class Projector:
     projection: StateProjection[Any]
     view: View
     thread: threading.Thread | None = None
-    subscription: ApplicationSubscription[Any] | None = None
     leading: bool = False
+    # Set when events may have been recorded since the projector last looked.
+    wake: threading.Event = field(default_factory=threading.Event)
+
+
+class Feed:
+    """The recorded events the projectors of a process read: projectors at the same
+    position (the usual case, as they are woken together) share one query. Any prefix of
+    what follows a position is a correct answer; the rest comes with the next read."""
+
+    def __init__(self, app: Ledger, limit: int) -> None:
+        self._app = app
+        self._limit = limit
+        self._lock = threading.Lock()
+        self._last: tuple[int, Sequence[Notification]] = (-1, ())
+
+    def after(self, position: int) -> Sequence[Notification]:
+        with self._lock:
+            read_after, notifications = self._last
+            if read_after == position and notifications:
+                return notifications
+            notifications = self._app.recorder.select_notifications(
+                position, self._limit, inclusive_of_start=False
+            )
+            self._last = (position, notifications)
+            return notifications
 
 
 class Projectors:
-    """All read models of one process, over the application's connection pool."""
+    """All read models of one process, over the application's connection pool.
+
+    A leading projector reads what was recorded after its position in batches of up to
+    `BATCH` events and writes each batch's rows and its position in one transaction. It
+    looks again when this process records events (at once), when PostgreSQL notifies that
+    another process did (one LISTEN connection per process), and every `POLL` seconds.
+    After a batch it pauses up to `LINGER` seconds, so that under load a transaction
+    carries many events, not one; a reader waiting for the view ends the pause at once.
+    """
+
+    BATCH = 500
+    POLL = 1.0
+    LINGER = 0.05
 
     def __init__(self, app: Ledger, location: DatabaseLocation) -> None:
         self.app = app
         self.location = location
+        self._feed = Feed(app, self.BATCH)
         self._stopping = threading.Event()
+        self._listener: threading.Thread | None = None
         factory = app.factory
         assert isinstance(factory, PostgresFactory)
         self.by_name: dict[str, Projector] = {}
@@ -77,6 +120,11 @@ class Projectors:
 
     def start(self) -> None:
         self._stopping.clear()
+        self.app.recorded_listeners.append(self._recorded)
+        self._listener = threading.Thread(
+            target=self._listen, name="projectors-listen", daemon=True
+        )
+        self._listener.start()
         for projector in self.by_name.values():
             projector.thread = threading.Thread(
                 target=self._run,
@@ -88,12 +136,14 @@ class Projectors:
 
     def stop(self) -> None:
         self._stopping.set()
+        with contextlib.suppress(ValueError):
+            self.app.recorded_listeners.remove(self._recorded)
+        self._wake_all()
         for projector in self.by_name.values():
-            if projector.subscription is not None:
-                projector.subscription.stop()
-        for projector in self.by_name.values():
-            if projector.thread is not None:
-                projector.thread.join(timeout=10)
+            projector.view.want()
+        for thread in (self._listener, *(p.thread for p in self.by_name.values())):
+            if thread is not None:
+                thread.join(timeout=10)
 
     def head(self) -> int:
         return self.app.recorder.max_notification_id() or 0
@@ -107,6 +157,29 @@ class Projectors:
         return all(
             self.by_name[name].view.wait_for(self.app.name, position, timeout) for name in names
         )
+
+    def _recorded(self, count: int) -> None:
+        self._wake_all()
+
+    def _wake_all(self) -> None:
+        for projector in self.by_name.values():
+            projector.wake.set()
+
+    def _listen(self) -> None:
+        """Wake the projectors when another process records events."""
+        recorder = self.app.recorder
+        assert isinstance(recorder, PostgresApplicationRecorder)
+        listen = sql.SQL("LISTEN {}").format(sql.Identifier(recorder.channel_name))
+        while not self._stopping.is_set():
+            try:
+                with psycopg.connect(self.location.conninfo(), autocommit=True) as conn:
+                    conn.execute(listen)
+                    while not self._stopping.is_set():
+                        for _ in conn.notifies(timeout=self.POLL, stop_after=1):
+                            self._wake_all()
+            except Exception:
+                log.exception("projectors_listen_failed")
+                self._stopping.wait(self.POLL)
 
     def _run(self, projector: Projector) -> None:
         while not self._stopping.is_set():
@@ -126,16 +199,21 @@ class Projectors:
             projector.leading = True
             log.info("projector_leading", projection=projector.name)
             try:
-                gt = projector.view.max_tracking_id(self.app.name)
-                with ApplicationSubscription(self.app, gt=gt) as subscription:
-                    projector.subscription = subscription
-                    if self._stopping.is_set():
-                        return
-                    for domain_event, tracking in subscription:
-                        projector.projection.process_event(domain_event, tracking)
+                position = projector.view.max_tracking_id(self.app.name) or 0
+                while not self._stopping.is_set():
+                    projector.wake.clear()
+                    notifications = self._feed.after(position)
+                    if notifications:
+                        projector.projection.process_notifications(self.app, notifications)
+                        position = notifications[-1].id
+                        if len(notifications) < self.BATCH:
+                            projector.view.linger(self.LINGER)
+                        continue
+                    projector.view.flush(self.app.name)  # caught up: the position is written
+                    if not projector.wake.wait(self.POLL):
+                        lock_conn.execute("SELECT 1")  # the lock's session is still there
             finally:
                 projector.leading = False
-                projector.subscription = None
 
 
 class ProjectorRunning(RuntimeError):
@@ -173,10 +251,9 @@ def rebuild(
             )
             if not notifications:
                 break
-            for notification in notifications:
-                domain_event = app.mapper.to_domain_event(notification)
-                projection.process_event(domain_event, Tracking(app.name, notification.id))
+            projection.process_notifications(app, notifications)
             start = notifications[-1].id
             done += len(notifications)
             progress(done, total)
+        view.flush(app.name)
         return done

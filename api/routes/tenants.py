@@ -102,6 +102,8 @@ class TenantOut(BaseModel):
     registration_number: str | None = None
     bank: Bank | None = None
     logo_sha256: str | None = Field(default=None, description="See PUT /v1/tenant/logo")
+    plan: str | None = Field(default=None, description="The service plan; none: no caps")
+    limits: dict[str, int | None] = Field(default={}, description="The plan's caps; null: none")
     version: int
     created_at: datetime
 
@@ -112,6 +114,8 @@ class TenantOut(BaseModel):
             version=tenant.version,
             created_at=tenant.created_on,
             logo_sha256=tenant.logo_sha256,
+            plan=tenant.plan,
+            limits=tenant.limits,
             **tenant.profile,
         ).model_dump(mode="json")
 

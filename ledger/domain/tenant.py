@@ -61,6 +61,30 @@ class Tenant(LedgerAggregate):
         if sha256 is not None and png is not None:
             self.logos[sha256] = png
 
+    def set_plan(self, plan: str, limits: dict[str, int | None]) -> None:
+        """Only the admin token reaches this: a tenant cannot raise its own caps."""
+        if (plan, limits) != (self.plan, self.limits):
+            self._plan_set(plan=plan, limits=limits)
+
+    @event("PlanSet")
+    def _plan_set(self, plan: str, limits: dict[str, int | None]) -> None:
+        self.__dict__["service_plan"] = {"plan": plan, "limits": limits}
+
+    # A tenant the admin has not put on a plan yet has none, and no caps. (Read from the
+    # instance's dict: the aggregate is a dataclass, whose fields would change __init__.)
+    @property
+    def plan(self) -> str | None:
+        chosen: dict[str, Any] = self.__dict__.get("service_plan") or {}
+        return chosen.get("plan")
+
+    @property
+    def limits(self) -> dict[str, int | None]:
+        chosen: dict[str, Any] = self.__dict__.get("service_plan") or {}
+        return dict(chosen.get("limits") or {})
+
+    def cap(self, limit: str) -> int | None:
+        return self.limits.get(limit)
+
     def seller_snapshot(self) -> dict[str, Any]:
         """The seller block frozen into a finalized invoice."""
         p = self.profile

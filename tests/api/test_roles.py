@@ -119,6 +119,31 @@ def _with_logo(owner: TenantClient) -> Target:
     return Target()
 
 
+SUBSCRIPTION_PLAN = {"code": "basic", "name": "Basic", "amount": "30.00", "currency": "EUR"}
+
+
+def _subscription(owner: TenantClient) -> Target:
+    customer_id = owner.customer()
+    body = {
+        "customer_id": customer_id,
+        "plan": SUBSCRIPTION_PLAN,
+        "start_date": TODAY,
+        "metered": [{"metric": "calls", "unit_price": "1"}],
+    }
+    response = owner.post("/v1/subscriptions", body)
+    assert response.status_code == 201, response.text
+    sub_id = response.json()["id"]
+    params = {"subscription_id": sub_id, "customer_id": customer_id}
+    return Target(params, f"/v1/subscriptions/{sub_id}")
+
+
+def _paused_subscription(owner: TenantClient) -> Target:
+    target = _subscription(owner)
+    response = owner.post(f"/v1/subscriptions/{target.params['subscription_id']}/pause", {})
+    assert response.status_code == 200, response.text
+    return target
+
+
 @dataclass(frozen=True)
 class Route:
     method: str
@@ -224,12 +249,54 @@ ROUTES = [
         Route("GET", f"/v1/reports/{name}", REPORTERS, _open_invoice, query=THIS_YEAR)
         for name in ("vat", "ec-sales-list", "oss", "gst")
     ],
+    Route(
+        "POST",
+        "/v1/subscriptions",
+        WRITERS,
+        _subscription,
+        {"customer_id": "{customer_id}", "plan": SUBSCRIPTION_PLAN},
+    ),
+    Route("GET", "/v1/subscriptions", EVERYONE, _subscription),
+    Route("GET", "/v1/subscriptions/{subscription_id}", EVERYONE, _subscription),
+    Route(
+        "POST",
+        "/v1/subscriptions/{subscription_id}/change-plan",
+        WRITERS,
+        _subscription,
+        {"plan": {**SUBSCRIPTION_PLAN, "amount": "40.00"}},
+    ),
+    Route("POST", "/v1/subscriptions/{subscription_id}/pause", WRITERS, _subscription, {}),
+    Route("POST", "/v1/subscriptions/{subscription_id}/resume", WRITERS, _paused_subscription, {}),
+    Route(
+        "POST", "/v1/subscriptions/{subscription_id}/cancel", WRITERS, _subscription, {"at": "now"}
+    ),
+    Route("GET", "/v1/subscriptions/{subscription_id}/usage", EVERYONE, _subscription),
+    Route(
+        "POST",
+        "/v1/usage",
+        WRITERS,
+        _subscription,
+        {
+            "events": [
+                {
+                    "subscription_id": "{subscription_id}",
+                    "metric": "calls",
+                    "quantity": "1",
+                    "timestamp": f"{TODAY}T00:00:00Z",
+                    "idempotency_key": "k1",
+                }
+            ]
+        },
+    ),
+    Route("POST", "/v1/billing/run", WRITERS, _subscription, {"as_of": TODAY}),
+    Route("GET", "/v1/reports/usage", REPORTERS, _subscription, query=THIS_YEAR),
+    Route("GET", "/v1/reports/revenue", REPORTERS, _subscription, query=THIS_YEAR),
 ]
 ROLE_CASES = [
     pytest.param(route, role, id=f"{route.id} as {role}") for route in ROUTES for role in ROLES
 ]
 # Routes that take no API key: sign-up takes the admin token; operations are for probes.
-ADMIN_TOKEN_ROUTES = {("POST", "/v1/tenants")}
+ADMIN_TOKEN_ROUTES = {("POST", "/v1/tenants"), ("PUT", "/v1/admin/tenants/{tenant_id}/plan")}
 PUBLIC_ROUTES = {("GET", "/health"), ("GET", "/ready"), ("GET", "/metrics")}
 DOCS_PATHS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 
@@ -247,21 +314,12 @@ def app_routes(app: FastAPI) -> set[tuple[str, str]]:
 def _call(
     client: TestClient, route: Route, params: dict[str, str], headers: dict[str, str]
 ) -> httpx.Response:
-    if route.png is not None:
-        return client.request(
-            route.method,
-            route.path.format(**params),
-            content=route.png,
-            params=route.query,
-            headers={**headers, "Content-Type": "image/png"},
-        )
-    return client.request(
-        route.method,
-        route.path.format(**params),
-        json=_filled(route.body, params),
-        params=route.query,
-        headers=headers,
+    body: dict[str, Any] = (
+        {"content": route.png, "headers": {**headers, "Content-Type": "image/png"}}
+        if route.png is not None
+        else {"json": _filled(route.body, params), "headers": headers}
     )
+    return client.request(route.method, route.path.format(**params), params=route.query, **body)
 
 
 def _filled(body: Any, params: dict[str, str]) -> Any:

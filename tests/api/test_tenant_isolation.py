@@ -23,6 +23,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from ledger.application import Ledger
+from tests.api.test_roles import ADMIN_TOKEN_ROUTES
 from tests.conftest import LINE, TenantClient
 
 try:
@@ -92,6 +93,22 @@ def _api_key(b: TenantClient) -> Target:
     key = response.json()
     # A key has no GET route: its state is whether it still authenticates.
     return Target({"key_id": key["id"]}, "/v1/tenant", {"Authorization": f"Bearer {key['key']}"})
+
+
+def _subscription(b: TenantClient) -> Target:
+    plan = {"code": "basic", "name": "Basic", "amount": "30.00", "currency": "EUR"}
+    body = {"customer_id": b.customer(), "plan": plan, "start_date": TODAY}
+    response = b.post("/v1/subscriptions", body)
+    assert response.status_code == 201, response.text
+    sub_id = response.json()["id"]
+    return Target({"subscription_id": sub_id}, f"/v1/subscriptions/{sub_id}")
+
+
+def _paused_subscription(b: TenantClient) -> Target:
+    target = _subscription(b)
+    response = b.post(f"/v1/subscriptions/{target.params['subscription_id']}/pause", {})
+    assert response.status_code == 200, response.text
+    return target
 
 
 @dataclass(frozen=True)
@@ -166,6 +183,30 @@ ROUTES = [
         {"amount": "10.00", "refunded_at": TODAY},
         mutates=True,
     ),
+    Route("GET", "/v1/subscriptions/{subscription_id}", _subscription),
+    Route(
+        "POST",
+        "/v1/subscriptions/{subscription_id}/change-plan",
+        _subscription,
+        {"plan": {"code": "pro", "name": "Pro", "amount": "60.00", "currency": "EUR"}},
+        mutates=True,
+    ),
+    Route("POST", "/v1/subscriptions/{subscription_id}/pause", _subscription, {}, mutates=True),
+    Route(
+        "POST",
+        "/v1/subscriptions/{subscription_id}/resume",
+        _paused_subscription,
+        {},
+        mutates=True,
+    ),
+    Route(
+        "POST",
+        "/v1/subscriptions/{subscription_id}/cancel",
+        _subscription,
+        {"at": "now"},
+        mutates=True,
+    ),
+    Route("GET", "/v1/subscriptions/{subscription_id}/usage", _subscription),
 ]
 
 
@@ -207,7 +248,9 @@ def _without(ids: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
 def test_every_route_with_an_id_in_its_path_is_in_the_isolation_table(client: TestClient) -> None:
     app: FastAPI = client.app  # type: ignore[assignment]
     routed = routes_with_path_parameters(app)
-    tabled = {(route.method, route.path) for route in ROUTES}
+    # The admin's routes take the admin token, not a tenant's key (tests/api/test_roles.py).
+    admin = {(method, path) for method, path in ADMIN_TOKEN_ROUTES if "{" in path}
+    tabled = {(route.method, route.path) for route in ROUTES} | admin
     assert routed, "no route with a path parameter found: the route enumeration is broken"
     assert routed - tabled == set(), "routes missing from ROUTES (add a row per new route)"
     assert tabled - routed == set(), "ROUTES names routes the app no longer has"

@@ -1,0 +1,235 @@
+"""Billing runs: each period that ended is invoiced, numbered and marked billed at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate
+
+from ledger.billing import metered_amount, metered_lines
+from ledger.commands.base import Numbering, Outcome
+from ledger.commands.invoices import INVOICE_SERIES
+from ledger.commands.subscriptions import today
+from ledger.commands.usage import UsageCommands
+from ledger.context import CommandContext
+from ledger.domain.customer import Customer
+from ledger.domain.invoice import Invoice
+from ledger.domain.sequence import Sequence
+from ledger.domain.subscription import Subscription
+from ledger.domain.tenant import Tenant
+from ledger.domain.usage import Meter
+from ledger.errors import InvalidInput
+from ledger.money import round_money
+
+_INVOICE_NAMESPACE = uuid5(NAMESPACE_URL, "https://ledger.invalid/subscription-invoice")
+
+
+def invoice_id_of(subscription_id: UUID, boundary: int) -> UUID:
+    """The invoice of a boundary has one possible id: a second attempt to bill it, in any
+    process, conflicts with the first instead of issuing another invoice."""
+    return uuid5(_INVOICE_NAMESPACE, f"{subscription_id}/{boundary}")
+
+
+@dataclass(frozen=True)
+class BilledBoundary:
+    subscription_id: UUID
+    boundary: int
+    billed_on: date
+    invoice_id: UUID | None
+
+
+@dataclass
+class BillingRun:
+    """What one run billed; periods billed before are not repeated."""
+
+    as_of: date
+    billed: list[BilledBoundary] = field(default_factory=list)
+
+
+@dataclass
+class _Charges:
+    """An invoice being assembled: its lines, and the meters that record what it charged."""
+
+    lines: list[dict[str, Any]] = field(default_factory=list)
+    meters: list[tuple[Meter, dict[str, dict[str, Decimal]]]] = field(default_factory=list)
+    extra: list[dict[str, Any]] = field(default_factory=list)
+    late: list[tuple[Meter, dict[str, dict[str, Decimal]]]] = field(default_factory=list)
+
+
+class BillingRunCommands(UsageCommands):
+    def run_billing(self, ctx: CommandContext, as_of: date) -> BillingRun:
+        """Bill every boundary due by `as_of` of every subscription of the tenant. Each is
+        its own atomic save, so a run that stops half way is finished by the next one."""
+        if as_of > today() + timedelta(days=1):
+            raise InvalidInput("a billing run cannot bill the future", field="as_of")
+        assert ctx.tenant_id is not None
+        claim = ctx.idempotency
+        if claim is not None:
+            self._raise_if_answered(ctx, claim)
+        each = replace(ctx, idempotency=None, if_match=None)
+        run = BillingRun(as_of)
+        for subscription_id in self._roster(ctx.tenant_id).subscription_ids:
+            while billed := self._execute(each, self._next_bill(each, subscription_id, as_of)):
+                run.billed.append(billed)
+        if claim is None:
+            return run
+        # The run's answer is kept under its key once the whole run is done.
+        return self._execute(ctx, lambda: Outcome(run, []))
+
+    def _next_bill(self, ctx: CommandContext, subscription_id: UUID, as_of: date) -> Any:
+        def attempt() -> Outcome[BilledBoundary | None]:
+            subscription = self._load(ctx, Subscription, subscription_id)
+            boundary = subscription.next_boundary
+            day = subscription.boundary(boundary)
+            if day is None or day > as_of:
+                return Outcome(None, [])
+            return self._bill(ctx, subscription, boundary, day)
+
+        return attempt
+
+    def _bill(
+        self, ctx: CommandContext, subscription: Subscription, boundary: int, day: date
+    ) -> Outcome[BilledBoundary | None]:
+        assert ctx.tenant_id is not None
+        invoice_id = invoice_id_of(subscription.id, boundary)
+        charges = self._charges(subscription, boundary, day)
+        net = sum(
+            (
+                round_money(ln["quantity"] * ln["unit_price"], subscription.currency)
+                for ln in charges.lines + charges.extra
+            ),
+            Decimal(0),
+        )
+        # Credits larger than the charges wait for a later invoice rather than make this
+        # one negative.
+        settled = net >= 0
+        lines = charges.lines + (charges.extra if settled else [])
+        # Every meter billed says what was charged, so usage arriving later is late.
+        billed_meters = charges.meters + (charges.late if settled else [])
+        for meter, billed in billed_meters:
+            meter.bill(invoice_id if lines else None, billed)
+        meters = [meter for meter, _ in billed_meters]
+        if not lines:
+            subscription.record_billed(boundary, None, settled, day)
+            result = BilledBoundary(subscription.id, boundary, day, None)
+            return Outcome(result, [subscription, *meters])
+        subscription.record_billed(boundary, invoice_id, settled, day)
+        tenant = self.tenant(ctx)
+        customer = self._load(ctx, Customer, subscription.customer_id)
+        invoice = self._subscription_invoice(tenant, customer, subscription, invoice_id, lines, day)
+        final = self._final_tax(tenant, customer, invoice, day, None)
+        saved: list[Aggregate] = [invoice, subscription, *meters]
+        if final.tax_year is not None:
+            saved.append(final.tax_year)
+        prefix = tenant.profile["invoice_prefix"]
+        terms = int(tenant.profile["payment_terms_days"])
+
+        # TODO(hook): this mirrors `number` inside `finalize_invoice` (minus the customer
+        # credit balance); a shared `_invoice_numbering(...)` there would serve both.
+        def number(sequence: Sequence) -> None:
+            # Numbers follow dates: an invoice billed after a later-dated one takes its date.
+            issued_on = max(day, sequence.last_issue_date or day)
+            invoice.finalize(
+                number=sequence.next_number(prefix, issued_on),
+                issue_date=issued_on,
+                due_date=issued_on + timedelta(days=terms),
+                seller=tenant.seller_snapshot(),
+                buyer=customer.buyer_snapshot(),
+                taxed_lines=final.taxed.lines,
+                notes=final.taxed.notes,
+                exchange_rate=final.exchange_rate,
+                accounting_currency=final.accounting_currency,
+                advisories=final.taxed.advisories,
+            )
+            sequence.issue(invoice.id, prefix, issued_on)
+
+        result = BilledBoundary(subscription.id, boundary, day, invoice.id)
+        numbering = Numbering(ctx.tenant_id, INVOICE_SERIES, day.year, number)
+        return Outcome(result, saved, numbering)
+
+    def _charges(self, subscription: Subscription, boundary: int, day: date) -> _Charges:
+        charges = _Charges()
+        currency = subscription.currency
+        if boundary >= 1:  # the usage of the period that ended
+            meter = self.meter(subscription, boundary - 1)
+            start, end = subscription.period(boundary - 1)
+            label = f"Usage {_span(start, min(end, day))}"
+            billed: dict[str, dict[str, Decimal]] = {}
+            for metric in subscription.metered:
+                quantity = meter.tally(metric["metric"]).aggregated(metric["aggregation"])
+                charges.lines += metered_lines(metric, quantity, label)
+                amount = metered_amount(metric, quantity, currency)
+                billed[metric["metric"]] = {"quantity": quantity, "amount": amount}
+            charges.meters.append((meter, billed))
+        period = boundary if subscription.billing == "in_advance" else boundary - 1
+        if period >= 0:
+            start, end = subscription.period(period)
+            plan = subscription.plan_on(start)
+            if plan is not None and Decimal(plan["amount"]) > 0:
+                description = f"{plan['name']}, {_span(start, end)}"
+                charges.lines.append(_line(description, Decimal(1), Decimal(plan["amount"])))
+        charges.extra += subscription.pending
+        for late in subscription.late_periods:
+            self._late_adjustments(subscription, late, charges)
+        kind = subscription.plan["kind"]
+        charges.lines = [{"kind": kind, **line} for line in charges.lines]
+        charges.extra = [{"kind": kind, **line} for line in charges.extra]
+        return charges
+
+    def _late_adjustments(self, subscription: Subscription, period: int, charges: _Charges) -> None:
+        """Lines for usage that arrived after its period was billed: the difference between
+        what the period's usage charges now and what was charged."""
+        meter = self.meter(subscription, period)
+        before = meter.billed or {}
+        start, end = subscription.period(period)
+        now: dict[str, dict[str, Decimal]] = {}
+        for metric in subscription.metered:
+            name = metric["metric"]
+            quantity = meter.tally(name).aggregated(metric["aggregation"])
+            amount = metered_amount(metric, quantity, subscription.currency)
+            now[name] = {"quantity": quantity, "amount": amount}
+            was = before.get(name, {"quantity": Decimal(0), "amount": Decimal(0)})
+            if amount != was["amount"]:
+                description = (
+                    f"Adjustment for late usage: {name}, {_span(start, end)} "
+                    f"(quantity {was['quantity']} -> {quantity})"
+                )
+                charges.extra.append(_line(description, Decimal(1), amount - was["amount"]))
+        charges.late.append((meter, now))
+
+    def _subscription_invoice(
+        self,
+        tenant: Tenant,
+        customer: Customer,
+        subscription: Subscription,
+        invoice_id: UUID,
+        lines: list[dict[str, Any]],
+        day: date,
+    ) -> Invoice:
+        decided = self._decided_lines(tenant, customer, lines, day)
+        # `Invoice(...)` takes no id; `_create` does, and a boundary's invoice has one id.
+        invoice: Invoice = Invoice._create(
+            Invoice.Drafted,  # type: ignore[attr-defined]  # made by @event("Drafted")
+            id=invoice_id,
+            tenant_id=subscription.tenant_id,
+            customer_id=subscription.customer_id,
+            currency=subscription.currency,
+            lines=[{**line, "id": uuid5(invoice_id, str(n))} for n, line in enumerate(decided)],
+            supply_date=day,
+            due_days=None,
+            memo=f"Subscription {subscription.id}, {subscription.plan['name']}",
+        )
+        return invoice
+
+
+def _span(start: date, end: date) -> str:
+    """A period as people read it: its first and last day."""
+    return f"{start.isoformat()} to {(end - timedelta(days=1)).isoformat()}"
+
+
+def _line(description: str, quantity: Decimal, unit_price: Decimal) -> dict[str, Any]:
+    return {"description": description, "quantity": quantity, "unit_price": unit_price}

@@ -1,0 +1,59 @@
+"""Billing arithmetic: month-end anchors, period lookup, proration, aggregation and tiers."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from ledger.billing import add_months, aggregate, metered_amount, period_index, prorated
+
+
+def test_a_month_end_anchor_clamps_each_month_and_returns_to_the_31st() -> None:
+    anchor = date(2024, 1, 31)
+    assert [add_months(anchor, n) for n in range(4)] == [
+        date(2024, 1, 31),
+        date(2024, 2, 29),
+        date(2024, 3, 31),
+        date(2024, 4, 30),
+    ]
+    assert add_months(date(2025, 1, 31), 1) == date(2025, 2, 28)
+    assert add_months(date(2024, 2, 29), 12) == date(2025, 2, 28)
+
+
+def test_period_index_finds_the_period_holding_a_day() -> None:
+    anchor = date(2024, 1, 31)
+    assert period_index(anchor, 1, date(2024, 1, 30)) == -1
+    assert period_index(anchor, 1, date(2024, 2, 28)) == 0
+    assert period_index(anchor, 1, date(2024, 2, 29)) == 1
+    assert period_index(anchor, 1, date(2024, 3, 30)) == 1
+    assert period_index(anchor, 1, date(2024, 3, 31)) == 2
+    assert period_index(anchor, 12, date(2026, 1, 30)) == 1
+
+
+def test_proration_is_by_day_rounded_half_up() -> None:
+    assert prorated(Decimal("30.00"), 21, 31, "EUR") == Decimal("20.32")
+    assert prorated(Decimal("100"), 1, 3, "JPY") == Decimal("33")
+    assert prorated(Decimal("10.00"), 1, 8, "EUR") == Decimal("1.25")
+
+
+def test_aggregations() -> None:
+    events = [(Decimal(3), "a"), (Decimal(5), "b"), (Decimal(3), "a")]
+    assert aggregate("sum", events) == 11
+    assert aggregate("count", events) == 3
+    assert aggregate("max", events) == 5
+    assert aggregate("unique", events) == 2
+
+
+def test_graduated_tiers_and_included_units() -> None:
+    metric = {
+        "metric": "calls",
+        "unit_price": Decimal(0),
+        "included": Decimal(50),
+        "tiers": [
+            {"up_to": Decimal(100), "unit_price": Decimal("0.10")},
+            {"up_to": None, "unit_price": Decimal("0.01")},
+        ],
+    }
+    # 350 used, 50 free: 100 at 0.10 and 200 at 0.01.
+    assert metered_amount(metric, Decimal(350), "EUR") == Decimal("12.00")
+    assert metered_amount(metric, Decimal(40), "EUR") == 0
