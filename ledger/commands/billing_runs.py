@@ -12,7 +12,7 @@ from eventsourcing.domain import Aggregate
 
 from ledger.billing import metered_amount, metered_lines
 from ledger.commands.base import Numbering, Outcome
-from ledger.commands.invoices import INVOICE_SERIES
+from ledger.commands.invoices import INVOICE_SERIES, freeze_invoice
 from ledger.commands.subscriptions import today
 from ledger.commands.usage import UsageCommands
 from ledger.context import CommandContext
@@ -128,23 +128,10 @@ class BillingRunCommands(UsageCommands):
         prefix = tenant.profile["invoice_prefix"]
         terms = int(tenant.profile["payment_terms_days"])
 
-        # TODO(hook): this mirrors `number` inside `finalize_invoice` (minus the customer
-        # credit balance); a shared `_invoice_numbering(...)` there would serve both.
         def number(sequence: Sequence) -> None:
             # Numbers follow dates: an invoice billed after a later-dated one takes its date.
             issued_on = max(day, sequence.last_issue_date or day)
-            invoice.finalize(
-                number=sequence.next_number(prefix, issued_on),
-                issue_date=issued_on,
-                due_date=issued_on + timedelta(days=terms),
-                seller=tenant.seller_snapshot(),
-                buyer=customer.buyer_snapshot(),
-                taxed_lines=final.taxed.lines,
-                notes=final.taxed.notes,
-                exchange_rate=final.exchange_rate,
-                accounting_currency=final.accounting_currency,
-                advisories=final.taxed.advisories,
-            )
+            freeze_invoice(invoice, tenant, customer, final, sequence, issued_on, terms)
             sequence.issue(invoice.id, prefix, issued_on)
 
         result = BilledBoundary(subscription.id, boundary, day, invoice.id)

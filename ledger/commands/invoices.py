@@ -11,17 +11,44 @@ from uuid import UUID, uuid4
 from eventsourcing.domain import Aggregate
 
 from ledger.commands.base import Numbering, Outcome
-from ledger.commands.invoice_taxation import InvoiceTaxation, line_input
+from ledger.commands.invoice_taxation import FinalTax, InvoiceTaxation, line_input
 from ledger.context import CommandContext
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.customer import Customer
 from ledger.domain.invoice import Invoice, Status
 from ledger.domain.payment import Payment
 from ledger.domain.sequence import Sequence
+from ledger.domain.tenant import Tenant
 from ledger.errors import InvalidInput, NotFound
 from ledger.money import is_currency
 
 INVOICE_SERIES = "invoice"
+
+
+def freeze_invoice(
+    invoice: Invoice,
+    tenant: Tenant,
+    customer: Customer,
+    final: FinalTax,
+    sequence: Sequence,
+    issued_on: date,
+    terms: int,
+) -> None:
+    """Finalize a decided invoice with the next number of its series; the caller issues
+    that number (`sequence.issue`) once nothing else can fail."""
+    prefix = tenant.profile["invoice_prefix"]
+    invoice.finalize(
+        number=sequence.next_number(prefix, issued_on),
+        issue_date=issued_on,
+        due_date=issued_on + timedelta(days=terms),
+        seller=tenant.seller_snapshot(),
+        buyer=customer.buyer_snapshot(),
+        taxed_lines=final.taxed.lines,
+        notes=final.taxed.notes,
+        exchange_rate=final.exchange_rate,
+        accounting_currency=final.accounting_currency,
+        advisories=final.taxed.advisories,
+    )
 
 
 def issue_day(requested: date | None, what: str) -> date:
@@ -158,18 +185,7 @@ class InvoiceCommands(InvoiceTaxation):
                 saved.append(account)
 
             def number(sequence: Sequence) -> None:
-                invoice.finalize(
-                    number=sequence.next_number(prefix, issued_on),
-                    issue_date=issued_on,
-                    due_date=issued_on + timedelta(days=terms),
-                    seller=tenant.seller_snapshot(),
-                    buyer=customer.buyer_snapshot(),
-                    taxed_lines=final.taxed.lines,
-                    notes=final.taxed.notes,
-                    exchange_rate=final.exchange_rate,
-                    accounting_currency=final.accounting_currency,
-                    advisories=final.taxed.advisories,
-                )
+                freeze_invoice(invoice, tenant, customer, final, sequence, issued_on, terms)
                 # The customer's credit balance settles what it can of a new invoice.
                 credit = min(account.credit_in(invoice.currency), invoice.amount_due)
                 if credit > 0:
