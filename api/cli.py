@@ -37,8 +37,18 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--credit-note-prefix", default="CN")
     create.add_argument("--payment-terms-days", type=int, default=14)
     create.add_argument("--locale", default="en")
-    rebuild = commands.add_parser("rebuild", help="empty a projection and replay all events")
+    rebuild = commands.add_parser(
+        "rebuild",
+        help="replay all events into new tables and swap them in (readers keep the old rows "
+        "meanwhile); with --check, compare instead and exit 1 if they differ",
+    )
     rebuild.add_argument("projection", nargs="?", help="default: all")
+    rebuild.add_argument(
+        "--check",
+        action="store_true",
+        help="rebuild into scratch tables, print the differences from the live tables, drop "
+        "the scratch tables",
+    )
     check = commands.add_parser(
         "verify", help="recompute the events' hash chains; exit 1 on the first broken link"
     )
@@ -196,11 +206,13 @@ def _create_tenant(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _rebuild(settings: Settings, args: argparse.Namespace) -> int:
-    from projections.runner import ProjectorRunning, Projectors, rebuild
+    from projections.rebuild import RebuildRunning
+    from projections.runner import Projectors, check, rebuild
 
     location, ledger = _ledger(settings)
     projectors = Projectors(ledger, location)
     names = [args.projection] if args.projection else list(projectors.by_name)
+    differ = False
     for name in names:
         if name not in projectors.by_name:
             print(f"unknown projection {name!r}; known: {', '.join(projectors.by_name)}")
@@ -208,18 +220,32 @@ def _rebuild(settings: Settings, args: argparse.Namespace) -> int:
 
         def show(done: int, total: int, name: str = name) -> None:
             width = 40
-            filled = width * done // max(total, 1)
+            filled = width * min(done, total) // max(total, 1)
             bar = "#" * filled + "-" * (width - filled)
-            sys.stderr.write(f"\r{name:<16} [{bar}] {done}/{total} events")
+            sys.stderr.write(f"\r{name:<16} [{bar}] {done}/{total}")
             sys.stderr.flush()
 
         try:
-            count = rebuild(ledger, projectors.by_name[name], location, show)
-        except ProjectorRunning as running:
+            if args.check:
+                diffs = check(ledger, projectors.by_name[name], location, show)
+            else:
+                count = rebuild(ledger, projectors.by_name[name], location, show)
+        except RebuildRunning as running:
             print(f"ledger rebuild: {running}", file=sys.stderr)
             return 1
-        sys.stderr.write(f"\r{name:<16} rebuilt from {count} events{' ' * 40}\n")
-    return 0
+        if not args.check:
+            sys.stderr.write(f"\r{name:<16} rebuilt from {count} events{' ' * 40}\n")
+            continue
+        sys.stderr.write(f"\r{name:<16} checked{' ' * 60}\n")
+        for diff in diffs:
+            verdict = "equal" if diff.equal else "DIFFERS"
+            print(f"{name}.{diff.table}: {verdict}, {diff.missing} missing, {diff.extra} extra")
+            for row in diff.missing_examples:
+                print(f"  missing: {row}")
+            for row in diff.extra_examples:
+                print(f"  extra:   {row}")
+            differ = differ or not diff.equal
+    return 1 if differ else 0
 
 
 def _verify(settings: Settings, args: argparse.Namespace) -> int:

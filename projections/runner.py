@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +24,7 @@ from ledger.persistence import DatabaseLocation
 from projections.credit_note_list import CreditNoteListing, CreditNoteListView
 from projections.customer_list import CustomerListing, CustomerListView
 from projections.invoice_list import InvoiceListing, InvoiceListView
+from projections.rebuild import TableDiff, check_projection, lock_key, rebuild_projection
 from projections.receivables import Receivables, ReceivablesView
 from projections.revenue import RevenueChanges, RevenueView
 from projections.state import StateProjection
@@ -44,10 +44,6 @@ CATALOGUE: dict[str, tuple[type[StateProjection[Any]], type[View]]] = {
     UsageCounters.name: (UsageCounters, UsageView),
     RevenueChanges.name: (RevenueChanges, RevenueView),
 }
-
-
-def lock_key(projection_name: str) -> int:
-    return zlib.crc32(f"ledger-projection:{projection_name}".encode())
 
 
 @dataclass
@@ -217,7 +213,8 @@ class Projectors:
 
 
 class ProjectorRunning(RuntimeError):
-    """Raised when a rebuild is asked for while a projector of that projection runs."""
+    """Raised when a rebuild is asked for while a projector of that projection runs (no
+    longer: a rebuild now follows a running projector and swaps at its position)."""
 
 
 def rebuild(
@@ -227,33 +224,33 @@ def rebuild(
     progress: Callable[[int, int], None] = lambda done, total: None,
     batch: int = 1000,
 ) -> int:
-    """Empty a projection and replay every event into it; return how many were replayed.
+    """Replay every event into new tables beside the live ones and swap them in, in one
+    transaction; return how many events were replayed. See `projections.rebuild`."""
+    return rebuild_projection(
+        app,
+        projector.name,
+        projector.view,
+        type(projector.projection),
+        location,
+        progress,
+        batch,
+    )
 
-    Takes the projection's advisory lock, so it refuses to run beside an active projector.
-    """
-    with psycopg.connect(location.conninfo(), autocommit=True) as lock_conn:
-        row = lock_conn.execute(
-            "SELECT pg_try_advisory_lock(%s)", (lock_key(projector.name),)
-        ).fetchone()
-        if not row or not row[0]:
-            raise ProjectorRunning(
-                f"a projector of {projector.name} is running (an API process or `ledger "
-                "project`); stop it before rebuilding"
-            )
-        view = projector.view
-        view.reset(app.name)
-        projection = type(projector.projection)(view, app.repository)
-        total = app.recorder.max_notification_id() or 0
-        done, start = 0, 0
-        while True:
-            notifications = app.recorder.select_notifications(
-                start, batch, stop=total, inclusive_of_start=False
-            )
-            if not notifications:
-                break
-            projection.process_notifications(app, notifications)
-            start = notifications[-1].id
-            done += len(notifications)
-            progress(done, total)
-        view.flush(app.name)
-        return done
+
+def check(
+    app: Ledger,
+    projector: Projector,
+    location: DatabaseLocation,
+    progress: Callable[[int, int], None] = lambda done, total: None,
+    batch: int = 1000,
+) -> list[TableDiff]:
+    """Replay every event into scratch tables and diff them with the live tables."""
+    return check_projection(
+        app,
+        projector.name,
+        projector.view,
+        type(projector.projection),
+        location,
+        progress,
+        batch,
+    )

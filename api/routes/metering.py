@@ -59,7 +59,9 @@ def _batch(batch: UsageBatch) -> dict[str, Any]:
 
 
 def _run(run: BillingRun) -> dict[str, Any]:
-    return json_object({"as_of": run.as_of, "billed": [vars(b) for b in run.billed]})
+    return json_object(
+        {"as_of": run.as_of, "billed": [vars(b) for b in run.billed], "failed": run.failed}
+    )
 
 
 @router.post("/usage")

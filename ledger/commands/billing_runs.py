@@ -22,7 +22,7 @@ from ledger.domain.sequence import Sequence
 from ledger.domain.subscription import Subscription
 from ledger.domain.tenant import Tenant
 from ledger.domain.usage import Meter
-from ledger.errors import InvalidInput
+from ledger.errors import InvalidInput, StateConflict
 from ledger.money import round_money
 
 _INVOICE_NAMESPACE = uuid5(NAMESPACE_URL, "https://ledger.invalid/subscription-invoice")
@@ -48,6 +48,9 @@ class BillingRun:
 
     as_of: date
     billed: list[BilledBoundary] = field(default_factory=list)
+    # Subscriptions the run could not bill, with the error's code and detail: one that
+    # cannot be billed (no tax rate for its dates, say) must not stop the others.
+    failed: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -73,8 +76,17 @@ class BillingRunCommands(UsageCommands):
         each = replace(ctx, idempotency=None, if_match=None)
         run = BillingRun(as_of)
         for subscription_id in self._roster(ctx.tenant_id).subscription_ids:
-            while billed := self._execute(each, self._next_bill(each, subscription_id, as_of)):
-                run.billed.append(billed)
+            try:
+                while billed := self._execute(each, self._next_bill(each, subscription_id, as_of)):
+                    run.billed.append(billed)
+            except (InvalidInput, StateConflict) as refused:
+                run.failed.append(
+                    {
+                        "subscription_id": subscription_id,
+                        "code": refused.code,
+                        "detail": refused.detail,
+                    }
+                )
         if claim is None:
             return run
         # The run's answer is kept under its key once the whole run is done.

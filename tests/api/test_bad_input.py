@@ -162,6 +162,67 @@ def _with_logo(owner: TenantClient) -> Target:
     return Target()
 
 
+# Subscriptions start in 2025: the tax-rate tables begin on 2025-01-01.
+PLAN = {"code": "basic", "name": "Basic", "amount": "30.00", "currency": "EUR"}
+PRO = {**PLAN, "code": "pro", "name": "Pro", "amount": "60.00"}
+METERED = [{"metric": "calls", "unit_price": "1.00"}]
+USAGE_EVENT = {
+    "subscription_id": "{subscription_id}",
+    "metric": "calls",
+    "quantity": "3",
+    "timestamp": "2025-04-15T12:00:00Z",
+    "idempotency_key": "use-1",
+}
+APRIL = {"from": "2025-04-01", "to": "2025-04-30"}
+
+
+def _subscriber(owner: TenantClient) -> Target:
+    customer_id = owner.customer()
+    reads = ("/v1/subscriptions", f"/v1/customers/{customer_id}")
+    return Target({"customer_id": customer_id}, reads)
+
+
+def _subscription(owner: TenantClient) -> Target:
+    """A monthly subscription from 2025-04-01, metering calls, never billed."""
+    body = {
+        "customer_id": owner.customer(),
+        "plan": PLAN,
+        "start_date": "2025-04-01",
+        "metered": METERED,
+    }
+    response = owner.post("/v1/subscriptions", body)
+    assert response.status_code == 201, response.text
+    subscription_id = response.json()["id"]
+    reads = (
+        f"/v1/subscriptions/{subscription_id}",
+        f"/v1/subscriptions/{subscription_id}/usage?period=2025-04-15",
+        "/v1/subscriptions",
+        "/v1/invoices",
+    )
+    return Target({"subscription_id": subscription_id}, reads)
+
+
+def _paused_subscription(owner: TenantClient) -> Target:
+    target = _subscription(owner)
+    path = f"/v1/subscriptions/{target.params['subscription_id']}/pause"
+    response = owner.post(path, {"effective_date": "2025-04-16"})
+    assert response.status_code == 200, response.text
+    return target
+
+
+def _canceled_subscription(owner: TenantClient) -> Target:
+    target = _subscription(owner)
+    path = f"/v1/subscriptions/{target.params['subscription_id']}/cancel"
+    response = owner.post(path, {"at": "now", "effective_date": "2025-04-20"})
+    assert response.status_code == 200, response.text
+    return target
+
+
+def _own_tenant(owner: TenantClient) -> Target:
+    """The owner's tenant, by id, for the admin's routes."""
+    return Target({"tenant_id": str(owner.id)})
+
+
 @dataclass(frozen=True)
 class Request:
     """A request of one route; `body` and `raw` may hold "{name}" placeholders."""
@@ -276,6 +337,71 @@ ROUTES = [
     Request("GET", "/v1/events", _open_invoice, query={"after": 0, "limit": 10}),
     Request("GET", "/v1/audit/verify", _open_invoice),
     Request("GET", "/v1/audit/checkpoint", _open_invoice),
+    Request(
+        "POST",
+        "/v1/subscriptions",
+        _subscriber,
+        {
+            "customer_id": "{customer_id}",
+            "plan": PLAN,
+            "start_date": "2025-04-01",
+            "trial_days": 14,
+            "metered": METERED,
+        },
+    ),
+    Request("GET", "/v1/subscriptions", _subscription),
+    Request("GET", "/v1/subscriptions/{subscription_id}", _subscription),
+    Request(
+        "GET",
+        "/v1/subscriptions/{subscription_id}/usage",
+        _subscription,
+        query={"period": "2025-04-15"},
+    ),
+    Request(
+        "POST",
+        "/v1/subscriptions/{subscription_id}/change-plan",
+        _subscription,
+        {"plan": PRO, "effective_date": "2025-04-11"},
+        versioned=True,
+    ),
+    Request(
+        "POST",
+        "/v1/subscriptions/{subscription_id}/pause",
+        _subscription,
+        {"effective_date": "2025-04-16"},
+        versioned=True,
+    ),
+    Request(
+        "POST",
+        "/v1/subscriptions/{subscription_id}/resume",
+        _paused_subscription,
+        {"effective_date": "2025-05-11"},
+        versioned=True,
+    ),
+    Request(
+        "POST",
+        "/v1/subscriptions/{subscription_id}/cancel",
+        _subscription,
+        {"at": "period_end", "effective_date": "2025-04-10"},
+        versioned=True,
+    ),
+    Request("POST", "/v1/usage", _subscription, {"events": [USAGE_EVENT]}),
+    Request("POST", "/v1/billing/run", _subscription, {"as_of": "2025-05-01"}),
+    Request("GET", "/v1/reports/usage", _subscription, query=APRIL),
+    Request(
+        "GET",
+        "/v1/reports/revenue",
+        _subscription,
+        query={"from": "2025-01-01", "to": "2025-06-30"},
+    ),
+    Request(
+        "PUT",
+        "/v1/admin/tenants/{tenant_id}/plan",
+        _own_tenant,
+        {"plan": "growth", "limits": {"api_keys": 10}},
+        admin=True,
+        versioned=True,
+    ),
 ]
 VALID = {request.route: request for request in ROUTES}
 
@@ -359,6 +485,15 @@ CREDIT_AMOUNT = replace(
 )
 TENANTS = ("POST", "/v1/tenants")
 TENANT_PATCH = ("PATCH", "/v1/tenant")
+SUBSCRIPTIONS = ("POST", "/v1/subscriptions")
+CHANGE_PLAN = ("POST", "/v1/subscriptions/{subscription_id}/change-plan")
+PAUSE = ("POST", "/v1/subscriptions/{subscription_id}/pause")
+RESUME = ("POST", "/v1/subscriptions/{subscription_id}/resume")
+CANCEL = ("POST", "/v1/subscriptions/{subscription_id}/cancel")
+SUBSCRIPTION_USAGE = "/v1/subscriptions/{subscription_id}/usage"
+USAGE = ("POST", "/v1/usage")
+BILLING_RUN = ("POST", "/v1/billing/run")
+ADMIN_PLAN = ("PUT", "/v1/admin/tenants/{tenant_id}/plan")
 
 # Numbers no line, rate or amount may be: huge, negative, not finite, not numbers.
 HUGE_OR_NOT_FINITE = {
@@ -707,6 +842,186 @@ FIELD_CASES = [
             ),
         )
     ],
+    # subscriptions
+    *[
+        case
+        for label, value in {**HUGE_OR_NOT_FINITE, **NEGATIVE}.items()
+        for case in (
+            bad_body(*SUBSCRIPTIONS, f"plan amount {label}", 422, INVALID, plan__amount=value),
+            bad_body(*CHANGE_PLAN, f"plan amount {label}", 422, INVALID, plan__amount=value),
+            bad_body(
+                *SUBSCRIPTIONS,
+                f"metered unit_price {label}",
+                422,
+                INVALID,
+                metered__0__unit_price=value,
+            ),
+        )
+    ],
+    bad_body(*SUBSCRIPTIONS, "customer_id missing", 422, INVALID, customer_id=MISSING),
+    bad_body(*SUBSCRIPTIONS, "unknown customer", 422, REFUSED, customer_id=str(uuid.uuid4())),
+    bad_body(*SUBSCRIPTIONS, "plan missing", 422, INVALID, plan=MISSING),
+    bad_body(*SUBSCRIPTIONS, "unknown field in the plan", 422, INVALID, plan__colour="red"),
+    bad_body(*SUBSCRIPTIONS, "plan code empty", 422, INVALID, plan__code=""),
+    bad_body(*SUBSCRIPTIONS, "plan name with a NUL", 422, INVALID, plan__name="Basic\x00"),
+    bad_body(*SUBSCRIPTIONS, "unknown currency ABC", 422, REFUSED, plan__currency="ABC"),
+    bad_body(*SUBSCRIPTIONS, "gold (XAU) as currency", 422, REFUSED, plan__currency="XAU"),
+    bad_body(*SUBSCRIPTIONS, "lower-case currency", 422, INVALID, plan__currency="eur"),
+    bad_body(*SUBSCRIPTIONS, "not the tenant's currency", 422, REFUSED, plan__currency="USD"),
+    bad_body(
+        *SUBSCRIPTIONS, "amount with more decimals than EUR has", 422, REFUSED, plan__amount="1.001"
+    ),
+    bad_body(*SUBSCRIPTIONS, "interval week", 422, INVALID, plan__interval="week"),
+    bad_body(*SUBSCRIPTIONS, "interval_count 0", 422, INVALID, plan__interval_count=0),
+    bad_body(*SUBSCRIPTIONS, "interval_count 13", 422, INVALID, plan__interval_count=13),
+    bad_body(*SUBSCRIPTIONS, "huge interval_count", 422, INVALID, plan__interval_count=10**30),
+    bad_body(*SUBSCRIPTIONS, "unknown plan kind", 422, INVALID, plan__kind="goods"),
+    bad_body(*SUBSCRIPTIONS, "unknown billing", 422, INVALID, billing="weekly"),
+    bad_body(*SUBSCRIPTIONS, "start_date before 2000", 422, INVALID, start_date="1999-12-31"),
+    bad_body(*SUBSCRIPTIONS, "start_date after 2100", 422, INVALID, start_date="2101-01-01"),
+    bad_body(*SUBSCRIPTIONS, "start_date 30 February", 422, INVALID, start_date="2025-02-30"),
+    bad_body(*SUBSCRIPTIONS, "start_date in words", 422, INVALID, start_date="tomorrow"),
+    bad_body(*SUBSCRIPTIONS, "negative trial_days", 422, INVALID, trial_days=-1),
+    bad_body(*SUBSCRIPTIONS, "trial_days over two years", 422, INVALID, trial_days=731),
+    bad_body(*SUBSCRIPTIONS, "huge trial_days", 422, INVALID, trial_days=10**30),
+    bad_body(*SUBSCRIPTIONS, "metric with a slash", 422, INVALID, metered__0__metric="calls/min"),
+    bad_body(*SUBSCRIPTIONS, "metric empty", 422, INVALID, metered__0__metric=""),
+    bad_body(*SUBSCRIPTIONS, "metric of 65 characters", 422, INVALID, metered__0__metric="c" * 65),
+    bad_body(*SUBSCRIPTIONS, "metric not a string", 422, INVALID, metered__0__metric=42),
+    bad_body(*SUBSCRIPTIONS, "metered not a list", 422, INVALID, metered="calls"),
+    bad_body(*SUBSCRIPTIONS, "unknown aggregation", 422, INVALID, metered__0__aggregation="avg"),
+    bad_body(*SUBSCRIPTIONS, "negative included", 422, INVALID, metered__0__included="-1"),
+    bad_body(*SUBSCRIPTIONS, "included NaN", 422, INVALID, metered__0__included="NaN"),
+    bad_body(*SUBSCRIPTIONS, "51 metrics", 422, INVALID, metered=METERED * 51),
+    bad_body(*SUBSCRIPTIONS, "a metric metered twice", 422, REFUSED, metered=METERED * 2),
+    bad_body(*SUBSCRIPTIONS, "empty tiers", 422, INVALID, metered__0__tiers=[]),
+    bad_body(
+        *SUBSCRIPTIONS,
+        "tiers that fall",
+        422,
+        REFUSED,
+        metered__0__tiers=[{"up_to": "10", "unit_price": "1"}, {"up_to": "5", "unit_price": "1"}],
+    ),
+    bad_body(
+        *SUBSCRIPTIONS,
+        "a tier up to zero units",
+        422,
+        INVALID,
+        metered__0__tiers=[{"up_to": "0", "unit_price": "1"}, {"unit_price": "1"}],
+    ),
+    bad_body(*CHANGE_PLAN, "plan missing", 422, INVALID, plan=MISSING),
+    bad_body(*CHANGE_PLAN, "another interval", 422, REFUSED, plan__interval="year"),
+    bad_body(*CHANGE_PLAN, "unknown currency ABC", 422, REFUSED, plan__currency="ABC"),
+    bad_body(*CHANGE_PLAN, "another currency", 422, REFUSED, plan__currency="USD"),
+    bad_body(*CHANGE_PLAN, "metric with a slash", 422, INVALID, metered=[{"metric": "a/b"}]),
+    bad_body(*CHANGE_PLAN, "before the start", 422, REFUSED, effective_date="2025-03-31"),
+    bad_body(*CHANGE_PLAN, "effective_date in year 1", 422, INVALID, effective_date="0001-01-01"),
+    bad_body(*CHANGE_PLAN, "effective_date month 13", 422, INVALID, effective_date="2025-13-01"),
+    bad_body(*PAUSE, "before the start", 422, REFUSED, effective_date="2025-03-31"),
+    bad_body(*PAUSE, "effective_date after 2100", 422, INVALID, effective_date="2101-01-01"),
+    bad_body(*PAUSE, "effective_date in words", 422, INVALID, effective_date="soon"),
+    bad_body(*PAUSE, "effective_date a number", 422, INVALID, effective_date=20250416),
+    bad_body(*RESUME, "before the pause", 422, REFUSED, effective_date="2025-04-15"),
+    bad_body(*RESUME, "effective_date before 2000", 422, INVALID, effective_date="1999-12-31"),
+    bad_body(*CANCEL, "unknown at", 422, INVALID, at="tomorrow"),
+    bad_body(*CANCEL, "before the start", 422, REFUSED, effective_date="2025-03-31"),
+    bad_body(*CANCEL, "effective_date 30 February", 422, INVALID, effective_date="2025-02-30"),
+    bad_query(SUBSCRIPTION_USAGE, "period in words", (422, REFUSED), period="soon"),
+    bad_query(SUBSCRIPTION_USAGE, "period month 13", (422, REFUSED), period="2025-13-01"),
+    bad_query(SUBSCRIPTION_USAGE, "period in year 1", (422, REFUSED), period="0001-01-01"),
+    bad_query(SUBSCRIPTION_USAGE, "period in year 9999", (422, REFUSED), period="9999-12-31"),
+    bad_query("/v1/subscriptions", "limit=0", limit="0"),
+    bad_query("/v1/subscriptions", "limit=1e400", limit="1e400"),
+    bad_query("/v1/subscriptions", "cursor not base64", (422, "invalid_cursor"), cursor="!!!"),
+    # usage, billing runs and their reports
+    *[
+        bad_body(*USAGE, f"quantity {label}", 422, INVALID, events__0__quantity=value)
+        for label, value in {**HUGE_OR_NOT_FINITE, **NEGATIVE}.items()
+    ],
+    bad_body(*USAGE, "no events", 422, INVALID, events=[]),
+    bad_body(*USAGE, "1001 events", 422, INVALID, events=[USAGE_EVENT] * 1001),
+    bad_body(*USAGE, "events not a list", 422, INVALID, events=USAGE_EVENT),
+    bad_body(*USAGE, "an event that is a string", 422, INVALID, events=["calls"]),
+    bad_body(*USAGE, "unknown field in an event", 422, INVALID, events__0__colour="red"),
+    bad_body(*USAGE, "metric with a slash", 422, INVALID, events__0__metric="calls/min"),
+    bad_body(*USAGE, "metric empty", 422, INVALID, events__0__metric=""),
+    bad_body(*USAGE, "metric of 65 characters", 422, INVALID, events__0__metric="c" * 65),
+    bad_body(*USAGE, "metric missing", 422, INVALID, events__0__metric=MISSING),
+    bad_body(*USAGE, "subscription_id not a UUID", 422, INVALID, events__0__subscription_id="s-1"),
+    bad_body(*USAGE, "timestamp missing", 422, INVALID, events__0__timestamp=MISSING),
+    bad_body(*USAGE, "timestamp in words", 422, INVALID, events__0__timestamp="yesterday"),
+    bad_body(
+        *USAGE, "timestamp in year 9999", 422, INVALID, events__0__timestamp="9999-12-31T00:00:00Z"
+    ),
+    bad_body(
+        *USAGE, "timestamp in year 1", 422, INVALID, events__0__timestamp="0001-01-01T00:00:00Z"
+    ),
+    bad_body(
+        *USAGE, "timestamp hour 25", 422, INVALID, events__0__timestamp="2025-04-15T25:00:00Z"
+    ),
+    bad_body(*USAGE, "idempotency_key missing", 422, INVALID, events__0__idempotency_key=MISSING),
+    bad_body(*USAGE, "idempotency_key empty", 422, INVALID, events__0__idempotency_key=""),
+    bad_body(
+        *USAGE, "idempotency_key with a NUL", 422, INVALID, events__0__idempotency_key="k\x00"
+    ),
+    bad_body(
+        *USAGE,
+        "idempotency_key of 256 characters",
+        422,
+        INVALID,
+        events__0__idempotency_key="k" * 256,
+    ),
+    bad_body(*USAGE, "value with a NUL", 422, INVALID, events__0__value="user\x00"),
+    bad_body(*BILLING_RUN, "as_of missing", 422, INVALID, as_of=MISSING),
+    bad_body(*BILLING_RUN, "as_of in words", 422, INVALID, as_of="today"),
+    bad_body(*BILLING_RUN, "as_of after 2100", 422, INVALID, as_of="9999-01-01"),
+    bad_body(*BILLING_RUN, "as_of before 2000", 422, INVALID, as_of="1999-12-31"),
+    bad_body(*BILLING_RUN, "as_of in the future", 422, REFUSED, as_of="2099-01-01"),
+    bad_query("/v1/reports/usage", "from missing", **{"from": MISSING}),
+    bad_query("/v1/reports/usage", "to missing", to=MISSING),
+    bad_query("/v1/reports/usage", "from not a date", **{"from": "Q1"}),
+    bad_query(
+        "/v1/reports/usage",
+        "to before from",
+        (422, REFUSED),
+        **{"from": "2025-04-30", "to": "2025-04-01"},
+    ),
+    bad_query("/v1/reports/usage", "to in year 1", (422, REFUSED), to="0001-01-01"),
+    bad_query("/v1/reports/revenue", "from not a date", **{"from": "Q1"}),
+    bad_query("/v1/reports/revenue", "to month 13", to="2025-13-01"),
+    bad_query(
+        "/v1/reports/revenue",
+        "to before from",
+        (422, REFUSED),
+        **{"from": "2025-06-01", "to": "2025-01-31"},
+    ),
+    bad_query(
+        "/v1/reports/revenue",
+        "eleven years",
+        (422, REFUSED),
+        **{"from": "2015-01-01", "to": "2025-12-31"},
+    ),
+    bad_query(
+        "/v1/reports/revenue",
+        "from in year 1",
+        (422, INVALID),
+        **{"from": "0001-01-01", "to": "0001-06-30"},
+    ),
+    bad_query(
+        "/v1/reports/revenue",
+        "to in year 9999",
+        (422, INVALID),
+        **{"from": "9999-01-01", "to": "9999-12-31"},
+    ),
+    # the admin's service plans
+    bad_body(*ADMIN_PLAN, "plan missing", 422, INVALID, plan=MISSING),
+    bad_body(*ADMIN_PLAN, "unknown plan", 422, INVALID, plan="platinum"),
+    bad_body(*ADMIN_PLAN, "unknown limit", 422, INVALID, limits__seats=5),
+    bad_body(*ADMIN_PLAN, "negative cap", 422, INVALID, limits__api_keys=-1),
+    bad_body(*ADMIN_PLAN, "huge cap", 422, INVALID, limits__api_keys=10**30),
+    bad_body(*ADMIN_PLAN, "fractional cap", 422, INVALID, limits__api_keys=1.5),
+    bad_body(*ADMIN_PLAN, "cap as text", 422, INVALID, limits__api_keys="ten"),
+    bad_body(*ADMIN_PLAN, "limits not an object", 422, INVALID, limits=[10]),
     # the state of the resource does not allow the command
     Case("invoice is open", replace(VALID[LINES], target=_open_invoice), 409, "invalid_transition"),
     Case(
@@ -764,6 +1079,37 @@ FIELD_CASES = [
         "state_conflict",
     ),
     Case(
+        "subscription is not paused",
+        replace(VALID[RESUME], target=_subscription),
+        409,
+        "subscription_pause_state",
+    ),
+    Case(
+        "subscription is already paused",
+        replace(VALID[PAUSE], target=_paused_subscription),
+        409,
+        "subscription_pause_state",
+    ),
+    Case(
+        "subscription is paused",
+        replace(
+            VALID[CHANGE_PLAN],
+            target=_paused_subscription,
+            body={"plan": PRO, "effective_date": "2025-04-20"},
+        ),
+        409,
+        "subscription_pause_state",
+    ),
+    *[
+        Case(
+            "subscription is canceled",
+            replace(VALID[route], target=_canceled_subscription),
+            409,
+            "subscription_ended",
+        )
+        for route in (CHANGE_PLAN, PAUSE, CANCEL)
+    ],
+    Case(
         "key is already revoked",
         replace(VALID[("DELETE", "/v1/api-keys/{key_id}")], target=_revoked_key),
         409,
@@ -800,7 +1146,7 @@ def _generic_cases() -> list[Case]:
                 cases.append(Case(f"{name} {label}", replace(valid, path=bad), 422, INVALID))
             unknown = valid.path.replace(f"{{{name}}}", str(uuid.uuid4()))
             cases.append(Case(f"unknown {name}", replace(valid, path=unknown), 404, "not_found"))
-        if valid.method in ("POST", "PATCH") and valid.body is not None:
+        if valid.method in ("POST", "PATCH", "PUT") and valid.body is not None:
             for label, text, status, code in [
                 ("truncated JSON", '{"name": ', 400, "malformed_request"),
                 ("JSON with a trailing comma", '{"a": 1,}', 400, "malformed_request"),
@@ -809,7 +1155,7 @@ def _generic_cases() -> list[Case]:
                 ("a JSON string", '"hello"', 422, INVALID),
             ]:
                 cases.append(Case(f"body {label}", replace(valid, raw=Raw(text)), status, code))
-        if isinstance(valid.body, dict) and valid.method in ("POST", "PATCH"):
+        if isinstance(valid.body, dict) and valid.method in ("POST", "PATCH", "PUT"):
             unknown_field = {**valid.body, "unexpected": True}
             cases.append(Case("unknown field", replace(valid, body=unknown_field), 422, INVALID))
         if valid.versioned:
@@ -949,6 +1295,27 @@ def test_stale_if_match_names_the_current_version(tenant: TenantClient) -> None:
     assert stale.json()["code"] == "version_mismatch"
     assert stale.json()["current_version"] == 2
     assert tenant.get(path).json()["name"] == "V2"
+
+
+def test_a_subscription_the_run_cannot_bill_is_reported_and_the_others_are_billed(
+    tenant: TenantClient,
+) -> None:
+    billable = _subscription(tenant)
+    early = {"customer_id": tenant.customer(), "plan": PLAN, "start_date": "2000-01-01"}
+    created = tenant.post("/v1/subscriptions", early)
+    assert created.status_code == 201, created.text
+
+    first = tenant.post("/v1/billing/run", {"as_of": "2025-05-01"})
+    again = tenant.post("/v1/billing/run", {"as_of": "2025-05-01"})
+
+    assert first.status_code == 200, first.text
+    billed = {b["subscription_id"] for b in first.json()["billed"]}
+    assert billed == {billable.params["subscription_id"]}
+    [failed] = first.json()["failed"]
+    assert failed["subscription_id"] == created.json()["id"]
+    assert failed["code"] == "tax_rate_not_found"
+    assert again.json()["billed"] == []  # billed once
+    assert [f["subscription_id"] for f in again.json()["failed"]] == [created.json()["id"]]
 
 
 def test_a_credit_note_cannot_be_issued_in_the_future(
