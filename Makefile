@@ -46,6 +46,7 @@ typecheck: install
 bench: install
 	$(BIN)/python -m tests.benchmarks.pdf_bench
 	$(BIN)/python -m tests.benchmarks.report_bench
+	$(BIN)/python -m tests.benchmarks.usage_bench
 	$(BIN)/python -m tests.benchmarks
 
 db-stop: install
