@@ -22,7 +22,7 @@ from ledger.domain.sequence import Sequence
 from ledger.domain.subscription import Subscription
 from ledger.domain.tenant import Tenant
 from ledger.domain.usage import Meter
-from ledger.errors import InvalidInput, StateConflict
+from ledger.errors import InvalidInput, PlanLimitExceeded, StateConflict
 from ledger.money import round_money
 
 _INVOICE_NAMESPACE = uuid5(NAMESPACE_URL, "https://ledger.invalid/subscription-invoice")
@@ -79,7 +79,7 @@ class BillingRunCommands(UsageCommands):
             try:
                 while billed := self._execute(each, self._next_bill(each, subscription_id, as_of)):
                     run.billed.append(billed)
-            except (InvalidInput, StateConflict) as refused:
+            except (InvalidInput, StateConflict, PlanLimitExceeded) as refused:
                 run.failed.append(
                     {
                         "subscription_id": subscription_id,

@@ -17,9 +17,10 @@ from ledger.domain.base import LedgerAggregate
 from ledger.domain.customer import Customer
 from ledger.domain.invoice import Invoice, Status
 from ledger.domain.payment import Payment
+from ledger.domain.plan_limits import INVOICES_PER_MONTH
 from ledger.domain.sequence import Sequence
 from ledger.domain.tenant import Tenant
-from ledger.errors import InvalidInput, NotFound
+from ledger.errors import InvalidInput, NotFound, PlanLimitExceeded
 from ledger.money import is_currency
 
 INVOICE_SERIES = "invoice"
@@ -35,7 +36,18 @@ def freeze_invoice(
     terms: int,
 ) -> None:
     """Finalize a decided invoice with the next number of its series; the caller issues
-    that number (`sequence.issue`) once nothing else can fail."""
+    that number (`sequence.issue`) once nothing else can fail. The tenant's plan may cap
+    the invoices finalized a month: the series' Sequence counts them."""
+    cap = tenant.cap(INVOICES_PER_MONTH)
+    used = sequence.issued_in_month_of(issued_on)
+    if cap is not None and used >= cap:
+        raise PlanLimitExceeded(
+            f"the plan allows {cap} invoices per month; {used} finalized in {issued_on:%Y-%m}",
+            limit=INVOICES_PER_MONTH,
+            cap=cap,
+            used=used,
+            period=f"{issued_on:%Y-%m}",
+        )
     prefix = tenant.profile["invoice_prefix"]
     invoice.finalize(
         number=sequence.next_number(prefix, issued_on),

@@ -34,6 +34,9 @@ class Sequence(LedgerAggregate):
         self.year = year
         self.last = 0
         self.last_issue_date: date | None = None
+        # Numbers issued per month ("2026-03"): what the plan's monthly cap counts, exactly,
+        # as it is saved with the documents. (A snapshot from before it has none.)
+        self.issued_by_month: dict[str, int] = {}
 
     def next_number(self, prefix: str, issue_date: date) -> str:
         """The number `issue` will give a document of that date, or the refusal."""
@@ -63,3 +66,14 @@ class Sequence(LedgerAggregate):
     ) -> None:
         self.last = sequence_number
         self.last_issue_date = issue_date
+        counts = getattr(self, "issued_by_month", {})
+        month = _month(issue_date)
+        self.issued_by_month = {**counts, month: counts.get(month, 0) + 1}
+
+    def issued_in_month_of(self, day: date) -> int:
+        counts: dict[str, int] = getattr(self, "issued_by_month", {})
+        return counts.get(_month(day), 0)
+
+
+def _month(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"

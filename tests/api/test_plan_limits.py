@@ -189,3 +189,44 @@ def test_concurrent_key_issues_never_pass_the_cap(
     calls = [lambda: ledger.issue_api_key(ctx, "k", Role.AUDITOR) for _ in range(6)]
 
     assert _race(calls) == (3, 3)  # the owner key holds the fourth place
+
+
+def test_finalizing_past_the_monthly_invoice_cap_is_402_and_records_nothing(
+    client: TestClient, tenant: TenantClient, ledger: Ledger
+) -> None:
+    assert set_plan(client, tenant, "starter", invoices_per_month=2).status_code == 200
+    finalized = [tenant.finalized(), tenant.finalized()]
+    draft = tenant.draft()
+    position = head(ledger)
+
+    refused = tenant.post(f"/v1/invoices/{draft['id']}/finalize", {})
+
+    assert refused.status_code == 402, refused.text
+    body = refused.json()
+    assert (body["code"], body["limit"], body["cap"], body["used"]) == (
+        "plan_limit_exceeded",
+        "invoices_per_month",
+        2,
+        2,
+    )
+    assert head(ledger) == position
+    assert tenant.get(f"/v1/invoices/{draft['id']}").json()["status"] == "draft"
+    # Credit notes are corrections, not new invoices: the cap leaves them alone.
+    note = tenant.post(
+        "/v1/credit-notes", {"invoice_id": finalized[0]["id"], "reason": "r", "full": True}
+    )
+    assert note.status_code == 201, note.text
+
+
+def test_concurrent_finalizations_never_pass_the_invoice_cap(
+    client: TestClient, tenant: TenantClient, ledger: Ledger
+) -> None:
+    set_plan(client, tenant, "growth", invoices_per_month=3)
+    ctx = command_context(tenant.id)
+    drafts = [UUID(tenant.draft()["id"]) for _ in range(8)]
+
+    calls = [lambda d=d: ledger.finalize_invoice(ctx, d) for d in drafts]
+
+    assert _race(calls) == (3, 5)
+    numbers = [ledger.invoice(ctx, d).number for d in drafts]
+    assert sorted(n for n in numbers if n) == [f"INV-{TODAY[:4]}-{i:06d}" for i in (1, 2, 3)]
