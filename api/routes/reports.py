@@ -33,13 +33,13 @@ def _report(
     start: date,
     end: date,
     accept: str | None,
-    build: Callable[[TaxReportsView], dict[str, Any]],
+    query: Callable[[TaxReportsView, Any, date, date], dict[str, Any]],
 ) -> Response:
     if end < start or (end - start).days > 3 * 366:
         raise InvalidInput("the period must run forwards and span at most three years", field="to")
     wait_for_projections(request, "tax_reports")
     view: TaxReportsView = request.app.state.projectors.view("tax_reports")
-    report = build(view)
+    report = query(view, caller.tenant_id, start, end)
     currency = cmd.ledger.tenant(cmd.context(caller)).profile["currency"]
     if accept and "text/csv" in accept:
         return _csv(report)
@@ -55,15 +55,7 @@ def vat_report(
     """Output tax by country of taxation, category and rate, in the tenant's currency, with
     the zero-rated, exempt, reverse-charge, intra-community and export bases apart. Credit
     notes count (negative) in the period they are issued."""
-    return _report(
-        request,
-        caller,
-        cmd,
-        start,
-        end,
-        accept,
-        lambda v: queries.vat_report(v, caller.tenant_id, start, end),
-    )
+    return _report(request, caller, cmd, start, end, accept, queries.vat_report)
 
 
 @router.get("/reports/ec-sales-list")
@@ -71,15 +63,7 @@ def ec_sales_list(
     request: Request, caller: Reporter, cmd: Command, start: From, end: To, accept: Accept = None
 ) -> Any:
     """Intra-EU supplies to businesses per customer VAT id: goods and services."""
-    return _report(
-        request,
-        caller,
-        cmd,
-        start,
-        end,
-        accept,
-        lambda v: queries.ec_sales_list_report(v, caller.tenant_id, start, end),
-    )
+    return _report(request, caller, cmd, start, end, accept, queries.ec_sales_list_report)
 
 
 @router.get("/reports/oss")
@@ -87,15 +71,7 @@ def oss_report(
     request: Request, caller: Reporter, cmd: Command, start: From, end: To, accept: Accept = None
 ) -> Any:
     """Union OSS: supplies taxed in other member states, per member state and rate."""
-    return _report(
-        request,
-        caller,
-        cmd,
-        start,
-        end,
-        accept,
-        lambda v: queries.oss_report(v, caller.tenant_id, start, end),
-    )
+    return _report(request, caller, cmd, start, end, accept, queries.oss_report)
 
 
 @router.get("/reports/gst")
@@ -103,15 +79,7 @@ def gst_report(
     request: Request, caller: Reporter, cmd: Command, start: From, end: To, accept: Accept = None
 ) -> Any:
     """GSTR-1 style buckets: B2B by GSTIN, B2C large, B2C small, exports, credit notes."""
-    return _report(
-        request,
-        caller,
-        cmd,
-        start,
-        end,
-        accept,
-        lambda v: queries.gst_report(v, caller.tenant_id, start, end),
-    )
+    return _report(request, caller, cmd, start, end, accept, queries.gst_report)
 
 
 def _csv(report: dict[str, Any]) -> Response:

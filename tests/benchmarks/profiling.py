@@ -21,6 +21,7 @@ from pathlib import Path
 _PROCESS = re.compile(r'^(?:process \d+:".*?";)+')  # --subprocesses: the command line comes first
 _FRAME = re.compile(r"^(?P<func>.*) \((?P<path>.*?)(?::(?P<line>\d+))?\)$")
 PROJECT = ("ledger/", "api/", "projections/")
+ROOT = Path(__file__).resolve().parents[2]  # paths below it are shown relative
 _PACKAGES = (
     ("eventsourcing", "eventsourcing"),
     ("psycopg_pool", "psycopg (pool)"),
@@ -150,7 +151,7 @@ def _frame(text: str) -> Frame:
 
 
 def _short(path: str) -> str:
-    for marker in ("site-packages/", "/lib/python3.11/", "/work/main/"):
+    for marker in ("site-packages/", "/lib/python3.11/", f"{ROOT}/"):
         if marker in path:
             return path.split(marker, 1)[1]
     return path
