@@ -51,6 +51,59 @@ def period_index(anchor: date, months: int, day: date) -> int:
     return index
 
 
+def calendar_anchor(day: date, interval: str) -> date:
+    """Where calendar billing's periods start: the first 1st of a month (Jan 1 for a yearly
+    plan) on or after `day`."""
+    if interval == "year":
+        return day if (day.month, day.day) == (1, 1) else date(day.year + 1, 1, 1)
+    return day if day.day == 1 else add_months(day.replace(day=1), 1)
+
+
+@dataclass(frozen=True)
+class Periods:
+    """A subscription's billing periods. Index -1 is the trial, from `start` to `first`
+    (the day billing starts); then periods of `months` counted from `anchor`. With calendar
+    billing `first` may come before `anchor`, and period 0 is the shorter first period
+    [first, anchor), charged by day as a part of the full period it ends."""
+
+    start: date
+    first: date
+    anchor: date
+    months: int
+
+    @property
+    def stub(self) -> int:
+        """1 when period 0 is a shorter first period, else 0."""
+        return 1 if self.first < self.anchor else 0
+
+    def start_of(self, index: int) -> date:
+        """The first day of period `index` (0 or later)."""
+        if index == 0:
+            return self.first
+        return period_start(self.anchor, self.months, index - self.stub)
+
+    def period(self, index: int) -> tuple[date, date]:
+        """First day and end (exclusive) of period `index`."""
+        if index < 0:
+            return self.start, self.first
+        return self.start_of(index), self.start_of(index + 1)
+
+    def index_of(self, day: date) -> int:
+        if day < self.first:
+            return -1
+        if day < self.anchor:
+            return 0
+        return period_index(self.anchor, self.months, day) + self.stub
+
+    def full_days(self, index: int) -> int:
+        """The days of a whole period: a shorter first period counts those of the full
+        period it ends, so its fee and any proration in it are by day of that."""
+        start, end = self.period(index)
+        if index == 0 and self.stub:
+            start = period_start(self.anchor, self.months, -1)
+        return (end - start).days
+
+
 def prorated(amount: Decimal, days: int, period_days: int, currency: str) -> Decimal:
     """`amount` for `days` out of a period of `period_days`, rounded like an invoice line."""
     return round_money(amount * days / period_days, currency)

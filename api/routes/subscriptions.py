@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -68,6 +69,12 @@ class SubscriptionIn(Strict):
     trial_days: Annotated[int, Field(ge=0, le=730)] = 0
     metered: Metered = []
     billing: Literal["in_advance", "in_arrears"] = "in_advance"
+    billing_anchor: Literal["anniversary", "calendar"] = Field(
+        default="anniversary",
+        description="anniversary: periods run from the day billing starts (the trial's end, "
+        "else the start date). calendar: from the 1st of the month (Jan 1 for yearly plans); "
+        "the days before it are a shorter first period, charged by day",
+    )
 
 
 class ChangeIn(Strict):
@@ -77,23 +84,33 @@ class ChangeIn(Strict):
 class ChangePlanIn(ChangeIn):
     plan: PlanIn
     metered: Metered | None = Field(default=None, description="Default: keep the metrics")
+    proration: Literal["next_invoice", "immediately"] = Field(
+        default="next_invoice",
+        description="next_invoice: the proration lines go on the next invoice. immediately: "
+        "a net charge is invoiced and finalized now; a net credit is a credit note on the "
+        "invoice that charged the period (reducing what it asks for, or else added to the "
+        "customer's credit balance)",
+    )
 
 
 class CancelIn(ChangeIn):
     at: Literal["now", "period_end"] = "period_end"
 
 
-def render(subscription: Subscription) -> dict[str, Any]:
+def render(subscription: Subscription, unpaid_due_date: date | None = None) -> dict[str, Any]:
+    """`status` is trialing, active, past_due (its latest invoice is unpaid after its due
+    date: `unpaid_due_date`, which `renderer` looks up), paused or canceled, today (UTC)."""
     day = today()
     start, end = subscription.period(subscription.period_of(day))
     return json_object(
         {
             "id": subscription.id,
             "customer_id": subscription.customer_id,
-            "status": subscription.status_on(day),
+            "status": subscription.status_on(day, unpaid_due_date),
             "plan": subscription.plan,
             "metered": subscription.metered,
             "billing": subscription.billing,
+            "billing_anchor": subscription.billing_anchor,
             "start_date": subscription.start_date,
             "trial_end": subscription.trial_end,
             "anchor": subscription.anchor,
@@ -101,10 +118,15 @@ def render(subscription: Subscription) -> dict[str, Any]:
             "ends_on": subscription.ends_on,
             "pending_lines": subscription.pending,
             "invoices": subscription.invoices,
+            "credit_notes": subscription.credit_notes,
             "version": subscription.version,
             "created_at": subscription.created_on,
         }
     )
+
+
+def renderer(cmd: Command) -> Callable[[Subscription], dict[str, Any]]:
+    return lambda subscription: render(subscription, cmd.ledger.unpaid_due_date(subscription))
 
 
 def _plan(plan: PlanIn) -> dict[str, Any]:
@@ -127,8 +149,9 @@ def start_subscription(body: SubscriptionIn, caller: Writer, cmd: Command) -> An
             body.start_date,
             body.trial_days,
             body.billing,
+            body.billing_anchor,
         ),
-        render,
+        renderer(cmd),
         201,
     )
 
@@ -137,12 +160,14 @@ def start_subscription(body: SubscriptionIn, caller: Writer, cmd: Command) -> An
 def list_subscriptions(caller: Reader, cmd: Command, page: Page) -> Any:
     found = cmd.ledger.subscriptions(cmd.context(caller), page.limit + 1, page.before)
     rows = [{"position": position, "subscription": s} for position, s in found]
-    return json_response(200, paged(rows, page, lambda row: render(row["subscription"])))
+    show = renderer(cmd)
+    return json_response(200, paged(rows, page, lambda row: show(row["subscription"])))
 
 
 @router.get("/subscriptions/{subscription_id}")
 def read_subscription(subscription_id: UUID, caller: Reader, cmd: Command) -> Any:
-    return json_response(200, render(cmd.ledger.subscription(cmd.context(caller), subscription_id)))
+    subscription = cmd.ledger.subscription(cmd.context(caller), subscription_id)
+    return json_response(200, renderer(cmd)(subscription))
 
 
 @router.post("/subscriptions/{subscription_id}/change-plan")
@@ -150,9 +175,14 @@ def change_plan(subscription_id: UUID, body: ChangePlanIn, caller: Writer, cmd: 
     return cmd.run(
         caller,
         lambda ctx: cmd.ledger.change_plan(
-            ctx, subscription_id, _plan(body.plan), _metered(body.metered), body.effective_date
+            ctx,
+            subscription_id,
+            _plan(body.plan),
+            _metered(body.metered),
+            body.effective_date,
+            body.proration,
         ),
-        render,
+        renderer(cmd),
     )
 
 
@@ -160,7 +190,7 @@ def change_plan(subscription_id: UUID, body: ChangePlanIn, caller: Writer, cmd: 
 def pause(subscription_id: UUID, caller: Writer, cmd: Command, body: ChangeIn | None = None) -> Any:
     on = body.effective_date if body else None
     return cmd.run(
-        caller, lambda ctx: cmd.ledger.pause_subscription(ctx, subscription_id, on), render
+        caller, lambda ctx: cmd.ledger.pause_subscription(ctx, subscription_id, on), renderer(cmd)
     )
 
 
@@ -170,7 +200,7 @@ def resume(
 ) -> Any:
     on = body.effective_date if body else None
     return cmd.run(
-        caller, lambda ctx: cmd.ledger.resume_subscription(ctx, subscription_id, on), render
+        caller, lambda ctx: cmd.ledger.resume_subscription(ctx, subscription_id, on), renderer(cmd)
     )
 
 
@@ -185,7 +215,7 @@ def cancel(
         lambda ctx: cmd.ledger.cancel_subscription(
             ctx, subscription_id, at_period_end, body.effective_date
         ),
-        render,
+        renderer(cmd),
     )
 
 

@@ -6,32 +6,19 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
-
-from eventsourcing.domain import Aggregate
+from uuid import UUID
 
 from ledger.billing import metered_amount, metered_lines
-from ledger.commands.base import Numbering, Outcome
-from ledger.commands.invoices import INVOICE_SERIES, freeze_invoice
+from ledger.commands.base import Outcome
+from ledger.commands.subscription_invoicing import invoice_id_of, line_id_of, net_of
 from ledger.commands.subscriptions import today
 from ledger.commands.usage import UsageCommands
 from ledger.context import CommandContext
-from ledger.domain.customer import Customer
-from ledger.domain.invoice import Invoice
-from ledger.domain.sequence import Sequence
 from ledger.domain.subscription import Subscription
-from ledger.domain.tenant import Tenant
 from ledger.domain.usage import Meter
 from ledger.errors import InvalidInput, PlanLimitExceeded, StateConflict
-from ledger.money import round_money
 
-_INVOICE_NAMESPACE = uuid5(NAMESPACE_URL, "https://ledger.invalid/subscription-invoice")
-
-
-def invoice_id_of(subscription_id: UUID, boundary: int) -> UUID:
-    """The invoice of a boundary has one possible id: a second attempt to bill it, in any
-    process, conflicts with the first instead of issuing another invoice."""
-    return uuid5(_INVOICE_NAMESPACE, f"{subscription_id}/{boundary}")
+__all__ = ["BilledBoundary", "BillingRun", "BillingRunCommands", "invoice_id_of"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +27,8 @@ class BilledBoundary:
     boundary: int
     billed_on: date
     invoice_id: UUID | None
+    # What the customer's credit balance paid of the invoice when it was issued.
+    credit_applied: Decimal | None = None
 
 
 @dataclass
@@ -61,6 +50,8 @@ class _Charges:
     meters: list[tuple[Meter, dict[str, dict[str, Decimal]]]] = field(default_factory=list)
     extra: list[dict[str, Any]] = field(default_factory=list)
     late: list[tuple[Meter, dict[str, dict[str, Decimal]]]] = field(default_factory=list)
+    # The period whose base fee `lines` charge, and that line's index.
+    fee: tuple[int, int] | None = None
 
 
 class BillingRunCommands(UsageCommands):
@@ -109,16 +100,9 @@ class BillingRunCommands(UsageCommands):
         assert ctx.tenant_id is not None
         invoice_id = invoice_id_of(subscription.id, boundary)
         charges = self._charges(subscription, boundary, day)
-        net = sum(
-            (
-                round_money(ln["quantity"] * ln["unit_price"], subscription.currency)
-                for ln in charges.lines + charges.extra
-            ),
-            Decimal(0),
-        )
         # Credits larger than the charges wait for a later invoice rather than make this
         # one negative.
-        settled = net >= 0
+        settled = net_of(charges.lines + charges.extra, subscription.currency) >= 0
         lines = charges.lines + (charges.extra if settled else [])
         # Every meter billed says what was charged, so usage arriving later is late.
         billed_meters = charges.meters + (charges.late if settled else [])
@@ -129,26 +113,15 @@ class BillingRunCommands(UsageCommands):
             subscription.record_billed(boundary, None, settled, day)
             result = BilledBoundary(subscription.id, boundary, day, None)
             return Outcome(result, [subscription, *meters])
-        subscription.record_billed(boundary, invoice_id, settled, day)
-        tenant = self.tenant(ctx)
-        customer = self._load(ctx, Customer, subscription.customer_id)
-        invoice = self._subscription_invoice(tenant, customer, subscription, invoice_id, lines, day)
-        final = self._final_tax(tenant, customer, invoice, day, None)
-        saved: list[Aggregate] = [invoice, subscription, *meters]
-        if final.tax_year is not None:
-            saved.append(final.tax_year)
-        prefix = tenant.profile["invoice_prefix"]
-        terms = int(tenant.profile["payment_terms_days"])
-
-        def number(sequence: Sequence) -> None:
-            # Numbers follow dates: an invoice billed after a later-dated one takes its date.
-            issued_on = max(day, sequence.last_issue_date or day)
-            freeze_invoice(invoice, tenant, customer, final, sequence, issued_on, terms)
-            sequence.issue(invoice.id, prefix, issued_on)
-
-        result = BilledBoundary(subscription.id, boundary, day, invoice.id)
-        numbering = Numbering(ctx.tenant_id, INVOICE_SERIES, day.year, number)
-        return Outcome(result, saved, numbering)
+        fee = None
+        if charges.fee is not None:
+            period, index = charges.fee
+            fee = {"period": period, "line_id": line_id_of(invoice_id, index)}
+        subscription.record_billed(boundary, invoice_id, settled, day, fee)
+        memo = f"Subscription {subscription.id}, {subscription.plan['name']}"
+        issued = self._issue_invoice(ctx, subscription, invoice_id, lines, day, memo)
+        result = BilledBoundary(subscription.id, boundary, day, invoice_id, issued.credit_applied)
+        return Outcome(result, [*issued.aggregates, subscription, *meters], issued.numbering)
 
     def _charges(self, subscription: Subscription, boundary: int, day: date) -> _Charges:
         charges = _Charges()
@@ -165,12 +138,15 @@ class BillingRunCommands(UsageCommands):
                 billed[metric["metric"]] = {"quantity": quantity, "amount": amount}
             charges.meters.append((meter, billed))
         period = boundary if subscription.billing == "in_advance" else boundary - 1
-        if period >= 0:
-            start, end = subscription.period(period)
-            plan = subscription.plan_on(start)
-            if plan is not None and Decimal(plan["amount"]) > 0:
-                description = f"{plan['name']}, {_span(start, end)}"
-                charges.lines.append(_line(description, Decimal(1), Decimal(plan["amount"])))
+        fee = subscription.base_fee(period) if period >= 0 else None
+        if fee is not None and fee[1] > 0:
+            (plan, amount), (start, end) = fee, subscription.period(period)
+            description = f"{plan['name']}, {_span(start, end)}"
+            days, full = (end - start).days, subscription.periods.full_days(period)
+            if days != full:
+                description += f" ({days} of {full} days)"
+            charges.fee = (period, len(charges.lines))
+            charges.lines.append(_line(description, Decimal(1), amount))
         charges.extra += subscription.pending
         for late in subscription.late_periods:
             self._late_adjustments(subscription, late, charges)
@@ -199,30 +175,6 @@ class BillingRunCommands(UsageCommands):
                 )
                 charges.extra.append(_line(description, Decimal(1), amount - was["amount"]))
         charges.late.append((meter, now))
-
-    def _subscription_invoice(
-        self,
-        tenant: Tenant,
-        customer: Customer,
-        subscription: Subscription,
-        invoice_id: UUID,
-        lines: list[dict[str, Any]],
-        day: date,
-    ) -> Invoice:
-        decided = self._decided_lines(tenant, customer, lines, day)
-        # `Invoice(...)` takes no id; `_create` does, and a boundary's invoice has one id.
-        invoice: Invoice = Invoice._create(
-            Invoice.Drafted,  # type: ignore[attr-defined]  # made by @event("Drafted")
-            id=invoice_id,
-            tenant_id=subscription.tenant_id,
-            customer_id=subscription.customer_id,
-            currency=subscription.currency,
-            lines=[{**line, "id": uuid5(invoice_id, str(n))} for n, line in enumerate(decided)],
-            supply_date=day,
-            due_days=None,
-            memo=f"Subscription {subscription.id}, {subscription.plan['name']}",
-        )
-        return invoice
 
 
 def _span(start: date, end: date) -> str:

@@ -10,7 +10,12 @@ from uuid import UUID, uuid5
 from ledger.commands.base import Outcome
 from ledger.commands.invoices import InvoiceCommands, issue_day
 from ledger.context import CommandContext
-from ledger.domain.credit_note import CreditNote, CreditRequest, compute_credit
+from ledger.domain.credit_note import (
+    CreditComputation,
+    CreditNote,
+    CreditRequest,
+    compute_credit,
+)
 from ledger.domain.customer import Customer
 from ledger.domain.customer_account import CustomerAccount
 from ledger.domain.invoice import Invoice
@@ -51,59 +56,69 @@ class ReceivableCommands(InvoiceCommands):
                 invoice.currency,
                 requests,
             )
-            invoice.check_credit(outcome, credit.total)  # before a number is taken
-            tenant = self.tenant(ctx)
             sequence = self._sequence(ctx.tenant_id, CREDIT_NOTE_SERIES, issued_on.year)
-            prefix = tenant.profile["credit_note_prefix"]
-            number = sequence.next_number(prefix, issued_on)
-            assert invoice.number is not None
-            assert invoice.issue_date is not None
-            note = CreditNote(
-                tenant_id=ctx.tenant_id,
-                invoice_id=invoice.id,
-                customer_id=invoice.customer_id,
-                number=number,
-                invoice_number=invoice.number,
-                invoice_issue_date=invoice.issue_date,
-                issue_date=issued_on,
-                currency=invoice.currency,
-                reason=reason,
-                outcome=outcome,
-                lines=credit.lines,
-                tax_breakdown=credit.tax_breakdown,
-                subtotal=credit.subtotal,
-                tax_total=credit.tax_total,
-                total=credit.total,
-                seller=invoice.seller or {},
-                buyer=invoice.buyer or {},
-                notes=invoice.notes,
-                exchange_rate=invoice.exchange_rate,
-                accounting_currency=invoice.accounting_currency,
+            prefix = self.tenant(ctx).profile["credit_note_prefix"]
+            note, saved = self._issue_credit(
+                invoice, credit, sequence, prefix, reason, outcome, issued_on
             )
-            assert sequence.issue(note.id, prefix, issued_on) == number
-            invoice.apply_credit(
-                note.id,
-                number,
-                issued_on,
-                outcome,
-                credit.lines,
-                credit.tax_breakdown,
-                credit.total,
-            )
-            saved: list[Any] = [note, invoice, sequence]
-            if outcome != "reduce_due":
-                account = self._account(ctx.tenant_id, invoice.customer_id)
-                if outcome == "refund":
-                    account.owe_refund(invoice.currency, credit.total, note.id)
-                else:
-                    account.add_credit(
-                        invoice.currency, credit.total, "credit_note", note.id, issued_on
-                    )
-                saved.append(account)
             return Outcome(note, saved)
 
         with self._series_lock(series_id):
             return self._execute(ctx, attempt)
+
+    def _issue_credit(
+        self,
+        invoice: Invoice,
+        credit: CreditComputation,
+        sequence: Sequence,
+        prefix: str,
+        reason: str,
+        outcome: str,
+        issued_on: date,
+    ) -> tuple[CreditNote, list[Any]]:
+        """Number a priced credit from `sequence`, apply it to the invoice and, unless it
+        reduces what is due, to the customer's account: the note and what to save with it."""
+        invoice.check_credit(outcome, credit.total)  # before a number is taken
+        number = sequence.next_number(prefix, issued_on)
+        assert invoice.number is not None
+        assert invoice.issue_date is not None
+        note = CreditNote(
+            tenant_id=invoice.tenant_id,
+            invoice_id=invoice.id,
+            customer_id=invoice.customer_id,
+            number=number,
+            invoice_number=invoice.number,
+            invoice_issue_date=invoice.issue_date,
+            issue_date=issued_on,
+            currency=invoice.currency,
+            reason=reason,
+            outcome=outcome,
+            lines=credit.lines,
+            tax_breakdown=credit.tax_breakdown,
+            subtotal=credit.subtotal,
+            tax_total=credit.tax_total,
+            total=credit.total,
+            seller=invoice.seller or {},
+            buyer=invoice.buyer or {},
+            notes=invoice.notes,
+            exchange_rate=invoice.exchange_rate,
+            accounting_currency=invoice.accounting_currency,
+        )
+        assert sequence.issue(note.id, prefix, issued_on) == number
+        invoice.apply_credit(
+            note.id, number, issued_on, outcome, credit.lines, credit.tax_breakdown, credit.total
+        )
+        saved: list[Any] = [note, invoice, sequence]
+        if outcome != "reduce_due":
+            account = self._account(invoice.tenant_id, invoice.customer_id)
+            if outcome == "refund":
+                account.owe_refund(invoice.currency, credit.total, note.id)
+            else:
+                account.add_credit(
+                    invoice.currency, credit.total, "credit_note", note.id, issued_on
+                )
+            saved.append(account)
+        return note, saved
 
     def credit_note(self, ctx: CommandContext, credit_note_id: UUID) -> CreditNote:
         return self._load(ctx, CreditNote, credit_note_id)

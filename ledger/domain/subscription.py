@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.domain import event
 
-from ledger.billing import months_of, period_index, period_start, prorated
+from ledger.billing import Periods, calendar_anchor, months_of, prorated
 from ledger.domain.base import LedgerAggregate
 from ledger.errors import InvalidInput, StateConflict
 
@@ -28,10 +28,18 @@ class SubscriptionNotPaused(StateConflict):
     code = "subscription_pause_state"
 
 
+class ProrationNotCreditable(StateConflict):
+    """Raised when a plan change's net credit is to be credited at once but no invoice
+    charged the period's base fee on a line that can still take it."""
+
+    code = "proration_not_creditable"
+
+
 class Subscription(LedgerAggregate):
     """A customer's plan. The base fee of a period is the rate in force on its first day;
     a change of rate inside a period (plan change, pause, resume, cancel) is settled by
-    proration lines, decided when the change happens, that the next invoice carries.
+    proration lines, decided when the change happens, that the next invoice carries (or,
+    for a plan change, an invoice or credit note issued at once: the `settlement`).
 
     Boundaries are the days invoices are issued: boundary j is the start of period j (or
     the end date, when the subscription ends first). At boundary j the invoice bills the
@@ -43,6 +51,34 @@ class Subscription(LedgerAggregate):
     def create_id() -> UUID:
         return uuid4()
 
+    @classmethod
+    def start(
+        cls,
+        tenant_id: UUID,
+        customer_id: UUID,
+        plan: Plan,
+        metered: list[dict[str, Any]],
+        billing: str,
+        start_date: date,
+        trial_end: date | None,
+        billing_anchor: str = "anniversary",
+    ) -> Subscription:
+        """Anniversary billing counts periods from the day billing starts (the trial's end,
+        else the start); calendar billing from the next 1st of a month (Jan 1, yearly)."""
+        first = trial_end or start_date
+        anchor = calendar_anchor(first, plan["interval"]) if billing_anchor == "calendar" else None
+        return cls(
+            tenant_id=tenant_id,
+            customer_id=customer_id,
+            plan=plan,
+            metered=metered,
+            billing=billing,
+            start_date=start_date,
+            trial_end=trial_end,
+            billing_anchor=billing_anchor,
+            anchor=anchor,
+        )
+
     @event("Started")
     def __init__(
         self,
@@ -53,6 +89,9 @@ class Subscription(LedgerAggregate):
         billing: str,
         start_date: date,
         trial_end: date | None,
+        # Absent from events recorded before calendar billing existed: anniversary.
+        billing_anchor: str = "anniversary",
+        anchor: date | None = None,
     ) -> None:
         self.tenant_id = tenant_id
         self.customer_id = customer_id
@@ -61,15 +100,21 @@ class Subscription(LedgerAggregate):
         self.billing = billing
         self.start_date = start_date
         self.trial_end = trial_end
-        # Anniversary billing: periods run from the day the trial ends (or the start).
-        self.anchor = trial_end or start_date
+        self.billing_anchor = billing_anchor
+        # Billing starts when the trial ends (or at the start); periods count from `anchor`.
+        self.billing_start = trial_end or start_date
+        self.anchor = anchor or self.billing_start
         # The base rate over time: [{"from": date, "plan": plan or None (paused)}].
-        self.rates: list[dict[str, Any]] = [{"from": self.anchor, "plan": plan}]
+        self.rates: list[dict[str, Any]] = [{"from": self.billing_start, "plan": plan}]
         self.ends_on: date | None = None
         self.next_boundary = 0 if billing == "in_advance" else 1
         self.pending: list[dict[str, Any]] = []
         self.late_periods: list[int] = []
         self.invoices: list[dict[str, Any]] = []
+        self.credit_notes: list[dict[str, Any]] = []
+        # The invoice line that charged each period's base fee, by period: what a credit
+        # note for a downgrade charged at once credits.
+        self.fee_lines: dict[int, dict[str, UUID]] = {}
 
     # -- reading ---------------------------------------------------------------
 
@@ -81,16 +126,26 @@ class Subscription(LedgerAggregate):
     def months(self) -> int:
         return months_of(self.plan["interval"], self.plan["interval_count"])
 
+    @property
+    def periods(self) -> Periods:
+        return Periods(self.start_date, self.billing_start, self.anchor, self.months)
+
     def period(self, index: int) -> tuple[date, date]:
         """First day and end (exclusive) of period `index`; -1 is the trial."""
-        if index < 0:
-            return self.start_date, self.anchor
-        return period_start(self.anchor, self.months, index), period_start(
-            self.anchor, self.months, index + 1
-        )
+        return self.periods.period(index)
 
     def period_of(self, day: date) -> int:
-        return period_index(self.anchor, self.months, day)
+        return self.periods.index_of(day)
+
+    def base_fee(self, index: int) -> tuple[Plan, Decimal] | None:
+        """The plan and fee of period `index`: the rate of its first day, by day of the
+        full period for a shorter first period. None while paused or ended."""
+        start, end = self.period(index)
+        plan = self.plan_on(start)
+        if plan is None:
+            return None
+        days, full = (end - start).days, self.periods.full_days(index)
+        return plan, prorated(Decimal(plan["amount"]), days, full, self.currency)
 
     def plan_on(self, day: date) -> Plan | None:
         """The plan charged on `day`: None while paused, ended, or before the start."""
@@ -102,14 +157,22 @@ class Subscription(LedgerAggregate):
                 current = rate["plan"]
         return current
 
-    def status_on(self, day: date) -> str:
+    def status_on(self, day: date, unpaid_due_date: date | None = None) -> str:
+        """`unpaid_due_date`: the due date of the subscription's latest invoice while it is
+        unpaid. Past it, an active subscription is past_due (and is still billed)."""
         if self.ends_on is not None and day >= self.ends_on:
             return "canceled"
         if self.trial_end is not None and day < self.trial_end:
             return "trialing"
         if self.paused_on(day):
             return "paused"
+        if unpaid_due_date is not None and unpaid_due_date < day:
+            return "past_due"
         return "active"
+
+    @property
+    def latest_invoice_id(self) -> UUID | None:
+        return self.invoices[-1]["invoice_id"] if self.invoices else None
 
     def paused_on(self, day: date) -> bool:
         """Whether the latest rate change on or before `day` paused the subscription."""
@@ -122,10 +185,10 @@ class Subscription(LedgerAggregate):
 
     def boundary(self, index: int) -> date | None:
         """The issue day of boundary `index`, None once the subscription has ended."""
-        start = period_start(self.anchor, self.months, index)
+        start = self.periods.start_of(index)
         if self.ends_on is None or start < self.ends_on:
             return start
-        previous = period_start(self.anchor, self.months, index - 1) if index > 0 else None
+        previous = self.periods.start_of(index - 1) if index > 0 else None
         if previous is None or previous < self.ends_on:
             return self.ends_on  # the final boundary bills up to the end
         return None
@@ -148,7 +211,7 @@ class Subscription(LedgerAggregate):
             raise InvalidInput("that period is already billed", field="effective_date")
 
     def boundary_day(self, index: int) -> date:
-        return period_start(self.anchor, self.months, max(index, 0))
+        return self.periods.start_of(max(index, 0))
 
     def _proration(self, on: date, new: Plan | None) -> list[dict[str, Any]]:
         """Credit for the old rate's unused days and a charge for the new rate's, by day,
@@ -159,7 +222,7 @@ class Subscription(LedgerAggregate):
         if index < 0 or on == start:
             return []
         old = self.plan_on(on)
-        remaining, length = (end - on).days, (end - start).days
+        remaining, length = (end - on).days, self.periods.full_days(index)
         span = f"{on.isoformat()} to {(end - timedelta(days=1)).isoformat()}"
         lines = []
         if old is not None:
@@ -170,7 +233,8 @@ class Subscription(LedgerAggregate):
             lines.append(_line(f"Remaining time on {new['name']}, {span}", charge, new["kind"]))
         return [line for line in lines if line["unit_price"] != 0]
 
-    def change_plan(self, plan: Plan, metered: list[dict[str, Any]] | None, on: date) -> None:
+    def plan_change(self, plan: Plan, on: date) -> list[dict[str, Any]]:
+        """Check a change to `plan` on `on`; the proration lines it makes."""
         self._check_change(on)
         if self.rates[-1]["plan"] is None:
             raise SubscriptionNotPaused("resume the subscription before changing its plan")
@@ -179,11 +243,24 @@ class Subscription(LedgerAggregate):
             self.plan["interval_count"],
         ) or plan["currency"] != self.currency:
             raise InvalidInput("a plan change keeps the interval and the currency", field="plan")
+        return self._proration(on, plan)
+
+    def change_plan(
+        self,
+        plan: Plan,
+        metered: list[dict[str, Any]] | None,
+        on: date,
+        settlement: dict[str, Any] | None = None,
+    ) -> None:
+        """`settlement`: how the proration was settled at once ({"invoice_id"} or
+        {"credit_note_id", "invoice_id"}, {} when it nets to nothing); None leaves the
+        lines pending for the next invoice."""
         self._plan_changed(
             plan=plan,
             metered=self.metered if metered is None else metered,
             effective_date=on,
-            proration=self._proration(on, plan),
+            proration=self.plan_change(plan, on),
+            settlement=settlement,
         )
 
     @event("PlanChanged")
@@ -193,10 +270,17 @@ class Subscription(LedgerAggregate):
         metered: list[dict[str, Any]],
         effective_date: date,
         proration: list[dict[str, Any]],
+        settlement: dict[str, Any] | None = None,
     ) -> None:
         self.plan, self.metered = plan, metered
         self.rates.append({"from": effective_date, "plan": plan})
-        self.pending += proration
+        if settlement is None:
+            self.pending += proration
+        elif "credit_note_id" in settlement:
+            self.credit_notes.append({**settlement, "on": effective_date})
+        elif "invoice_id" in settlement:
+            entry = {"boundary": None, "invoice_id": settlement["invoice_id"]}
+            self.invoices.append({**entry, "on": effective_date})
 
     def pause(self, on: date) -> None:
         self._check_change(on)
@@ -244,22 +328,40 @@ class Subscription(LedgerAggregate):
         self.late_periods = sorted([*self.late_periods, period])
 
     def record_billed(
-        self, boundary: int, invoice_id: UUID | None, settled: bool, on: date
+        self,
+        boundary: int,
+        invoice_id: UUID | None,
+        settled: bool,
+        on: date,
+        fee: dict[str, Any] | None = None,
     ) -> None:
         """Boundary billed. `settled`: the pending lines and late usage went on the invoice
-        (else they wait for the next, as they would have made it negative)."""
+        (else they wait for the next, as they would have made it negative). `fee`: the
+        period whose base fee the invoice charged, and the line that did."""
         if boundary != self.next_boundary:
             raise StateConflict(f"boundary {boundary} is not the next to bill")
-        self._billed(boundary=boundary, invoice_id=invoice_id, settled=settled, on=on)
+        self._billed(boundary=boundary, invoice_id=invoice_id, settled=settled, on=on, fee=fee)
 
     @event("Billed")
-    def _billed(self, boundary: int, invoice_id: UUID | None, settled: bool, on: date) -> None:
+    def _billed(
+        self,
+        boundary: int,
+        invoice_id: UUID | None,
+        settled: bool,
+        on: date,
+        fee: dict[str, Any] | None = None,
+    ) -> None:
         self.next_boundary = boundary + 1
         if settled:
             self.pending = []
             self.late_periods = []
         if invoice_id is not None:
             self.invoices.append({"boundary": boundary, "invoice_id": invoice_id, "on": on})
+            if fee is not None:
+                self.fee_lines[fee["period"]] = {
+                    "invoice_id": invoice_id,
+                    "line_id": fee["line_id"],
+                }
 
 
 def _line(description: str, amount: Decimal, kind: str) -> dict[str, Any]:

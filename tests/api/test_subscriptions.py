@@ -59,6 +59,17 @@ def usage(tenant: TenantClient, sub: dict[str, Any], *events: tuple[Any, ...]) -
     return response.json()
 
 
+def pay(tenant: TenantClient, invoice: dict[str, Any], amount: str | None = None) -> Any:
+    body = {
+        "amount": amount or invoice["amount_due"],
+        "paid_at": invoice["issue_date"],
+        "method": "bank_transfer",
+    }
+    response = tenant.post(f"/v1/invoices/{invoice['id']}/payments", body)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
 def lines(invoice: dict[str, Any]) -> list[tuple[str, str]]:
     return [(ln["description"], ln["net_amount"]) for ln in invoice["lines"]]
 
@@ -154,7 +165,8 @@ def test_pause_credits_the_rest_and_resume_charges_it_on_a_later_invoice(
     tenant: TenantClient,
 ) -> None:
     sub = subscribe(tenant, "2025-04-01", metered=[{"metric": "calls", "unit_price": "1"}])
-    bill(tenant, "2025-04-01")
+    [april] = bill(tenant, "2025-04-01")
+    pay(tenant, april)  # else the subscription would be past_due, not active, on resuming
     paused = tenant.post(f"/v1/subscriptions/{sub['id']}/pause", {"effective_date": "2025-04-16"})
     assert paused.status_code == 200, paused.text
     refused = usage(tenant, sub, ("calls", 1, "2025-04-20", "while-paused"))
