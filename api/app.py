@@ -22,6 +22,7 @@ from api.routes import (
     payments,
     pdfs,
     plans,
+    privacy,
     receivables,
     reports,
     revenue,
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metering,
         revenue,
         plans,
+        privacy,
     ):
         app.include_router(module.router, prefix="/v1", responses=problems.RESPONSES)
     app.include_router(ops.router)

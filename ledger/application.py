@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ledger.commands.base import Outcome, Replayed
 from ledger.commands.billing_runs import BillingRunCommands
+from ledger.commands.erasure import ErasureCommands
 from ledger.commands.tenants import IssuedKey, Registration
 from ledger.domain.invoice import Invoice
 from ledger.domain.sequence import Sequence
@@ -14,7 +15,7 @@ from ledger.domain.sequence import Sequence
 __all__ = ["IssuedKey", "Ledger", "Outcome", "Registration", "Replayed"]
 
 
-class Ledger(BillingRunCommands):
+class Ledger(BillingRunCommands, ErasureCommands):
     """Commands and aggregate reads of the invoicing ledger."""
 
     name = "Ledger"

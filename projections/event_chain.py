@@ -39,7 +39,9 @@ def ledger_env(location: DatabaseLocation, pool_size: int = 8) -> dict[str, str]
     """The eventsourcing environment of a Ledger whose appends extend the hash chain."""
     return {
         **location.eventsourcing_env(pool_size),
-        "APPLICATION_RECORDER_TOPIC": f"{__name__}:ChainedRecorder",
+        # The chained recorder that also destroys erased customers' keys, and their key ring.
+        "APPLICATION_RECORDER_TOPIC": "projections.personal_keys:ErasingRecorder",
+        "PERSONAL_KEYS_TOPIC": "projections.personal_keys:PostgresKeyRing",
     }
 
 

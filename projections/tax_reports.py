@@ -10,11 +10,13 @@ from uuid import UUID
 import orjson
 
 from ledger.domain.credit_note import CreditNote
+from ledger.domain.customer import ERASED, Customer
 from ledger.domain.invoice import Invoice
 from ledger.money import round_money
 from projections.state import StateProjection
 from projections.view import Statement, View
 
+_ERASE_BUYER = "UPDATE tax_documents SET buyer_name = %s WHERE tenant_id = %s AND customer_id = %s"
 _DOCUMENT = (
     "INSERT INTO tax_documents (position, seq, tenant_id, document_id, document_kind, number,"
     " invoice_number, issue_date, customer_id, buyer_name, buyer_tax_id, buyer_tax_id_valid,"
@@ -72,10 +74,16 @@ class TaxReports(StateProjection[TaxReportsView]):
     """Invoices when finalized (+), credit notes when issued (-), voids when voided (-)."""
 
     name = "tax_reports"
-    aggregate_classes = (Invoice, CreditNote)
+    aggregate_classes = (Invoice, CreditNote, Customer)
 
     def statements(self, state: Any, domain_event: Any, position: int) -> list[Statement]:
         kind = type(domain_event).__name__
+        if isinstance(state, Customer):
+            # The documents' buyer names read as erased from now on, as a rebuild (whose
+            # events no longer open) would write them.
+            if kind != "Erased":
+                return []
+            return [(_ERASE_BUYER, (ERASED, state.tenant_id, state.id))]
         if isinstance(state, Invoice) and kind == "Finalized":
             assert state.number is not None
             assert state.issue_date is not None

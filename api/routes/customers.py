@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -77,6 +77,11 @@ class CustomerOut(BaseModel):
         description="valid, invalid or missing (offline check); an invalid id means the "
         "customer is taxed as a consumer",
     )
+    erased_on: date | None = Field(
+        default=None,
+        description="Set once the customer's name, email and address were erased: the name "
+        'reads "[erased]", email and address null',
+    )
     version: int
     created_at: datetime
 
@@ -86,6 +91,7 @@ class CustomerOut(BaseModel):
             id=customer.id,
             version=customer.version,
             created_at=customer.created_on,
+            erased_on=customer.erased_on,
             **customer.profile,
         ).model_dump(mode="json")
 

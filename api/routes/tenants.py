@@ -36,6 +36,22 @@ class Bank(Strict):
 
 
 Terms = Annotated[int, Field(ge=0, le=365)]
+RetentionYears = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=30,
+        description="Years finalized invoices and credit notes are kept after the end of "
+        "the year they were issued in (e.g. 10 in Germany's old rule, 6 in the UK, 8 in India)",
+    ),
+]
+EraseWithinRetention = Annotated[
+    bool,
+    Field(
+        description="Erase a customer's personal data even while documents addressed to them "
+        "are within retention (the tenant then keeps its own archive)"
+    ),
+]
 
 
 class TenantIn(Strict):
@@ -59,6 +75,8 @@ class TenantIn(Strict):
     )
     registration_number: Annotated[str, Field(max_length=64)] | None = None
     bank: Bank | None = None
+    retention_years: RetentionYears = 10
+    erase_within_retention: EraseWithinRetention = False
 
 
 class TenantPatch(Strict):
@@ -76,6 +94,8 @@ class TenantPatch(Strict):
     allow_tax_rate_override: bool | None = None
     registration_number: Annotated[str, Field(max_length=64)] | None = None
     bank: Bank | None = None
+    retention_years: RetentionYears | None = None
+    erase_within_retention: EraseWithinRetention | None = None
 
     @model_validator(mode="after")
     def _required_stay_set(self) -> TenantPatch:
@@ -101,6 +121,8 @@ class TenantOut(BaseModel):
     allow_tax_rate_override: bool = False
     registration_number: str | None = None
     bank: Bank | None = None
+    retention_years: int = 10
+    erase_within_retention: bool = False
     logo_sha256: str | None = Field(default=None, description="See PUT /v1/tenant/logo")
     plan: str | None = Field(default=None, description="The service plan; none: no caps")
     limits: dict[str, int | None] = Field(default={}, description="The plan's caps; null: none")

@@ -13,8 +13,8 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, Repository
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, Recording, Transcoder
-from eventsourcing.utils import strtobool
+from eventsourcing.persistence import IntegrityError, Mapper, Recording, Transcoder
+from eventsourcing.utils import resolve_topic, strtobool
 
 from ledger.commands.group_commit import GroupCommit
 from ledger.context import CommandContext, IdempotencyClaim, acting_as
@@ -24,12 +24,15 @@ from ledger.domain.idempotency import IdempotencyRecord
 from ledger.domain.sequence import Sequence
 from ledger.errors import ConcurrencyExhausted, IdempotencyKeyReused, NotFound, VersionMismatch
 from ledger.persistence import OrjsonTranscoder
+from ledger.privacy import SealingMapper, subject_of_result
 
 T = TypeVar("T")
 R = TypeVar("R")
 A = TypeVar("A", bound=LedgerAggregate)
 
 MAX_ATTEMPTS = 30
+# The environment variable naming the key ring class (called with the recorder).
+PERSONAL_KEYS_TOPIC = "PERSONAL_KEYS_TOPIC"
 
 
 class Replayed(Exception):
@@ -84,6 +87,7 @@ class LedgerBase(Application[UUID]):
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
+        self._attach_key_ring()
         self._series_locks: dict[UUID, threading.Lock] = {}
         self._series_locks_guard = threading.Lock()
         self._committer = GroupCommit(self)
@@ -91,6 +95,16 @@ class LedgerBase(Application[UUID]):
 
     def construct_transcoder(self) -> Transcoder:
         return OrjsonTranscoder()
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        """Personal fields are sealed with per-customer keys; the key ring is the one the
+        environment names (PERSONAL_KEYS_TOPIC, built from the recorder), else in memory."""
+        return SealingMapper(self.construct_transcoder())
+
+    def _attach_key_ring(self) -> None:
+        topic = self.env.get(PERSONAL_KEYS_TOPIC)
+        if topic and isinstance(self.mapper, SealingMapper):
+            self.mapper.keys = resolve_topic(topic)(self.recorder)
 
     def construct_repository(self) -> Repository[UUID]:
         maxsize = self.env.get(self.AGGREGATE_CACHE_MAXSIZE)
@@ -187,6 +201,7 @@ class LedgerBase(Application[UUID]):
             fingerprint=claim.fingerprint,
             status=claim.status,
             body=claim.render(result),
+            subject_id=subject_of_result(result),
         )
 
     def _load(self, ctx: CommandContext, cls: type[A], aggregate_id: UUID) -> A:

@@ -99,6 +99,7 @@ class InvoiceCommands(InvoiceTaxation):
                 customer = self.customer(ctx, customer_id)
             except NotFound:
                 raise InvalidInput(f"no customer {customer_id}", field="customer_id") from None
+            customer.require_not_erased()
             decided = self._decided_lines(tenant, customer, lines, supply_date)
             invoice = Invoice(
                 tenant_id=ctx.tenant_id,

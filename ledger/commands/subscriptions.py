@@ -79,9 +79,10 @@ class SubscriptionCommands(SubscriptionInvoicing):
             tenant = self.tenant(ctx)
             check_plan(plan, metered, tenant.profile["currency"])
             try:
-                self.customer(ctx, customer_id)
+                customer = self.customer(ctx, customer_id)
             except NotFound:
                 raise InvalidInput(f"no customer {customer_id}", field="customer_id") from None
+            customer.require_not_erased()
             roster = self._roster(ctx.tenant_id)
             subscription = Subscription.start(
                 tenant_id=ctx.tenant_id,

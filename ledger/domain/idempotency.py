@@ -29,6 +29,7 @@ class IdempotencyRecord(LedgerAggregate):
         fingerprint: str,
         status: int,
         body: dict[str, Any],
+        subject_id: UUID | None = None,
     ) -> None:
         self.scope = scope
         self.tenant_id = tenant_id  # type: ignore[assignment]
@@ -36,3 +37,5 @@ class IdempotencyRecord(LedgerAggregate):
         self.fingerprint = fingerprint
         self.status = status
         self.body = body
+        # The customer whose personal data the body holds: the body is sealed with their key.
+        self.subject_id = subject_id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -81,6 +82,17 @@ class Tenant(LedgerAggregate):
     def limits(self) -> dict[str, int | None]:
         chosen: dict[str, Any] = self.__dict__.get("service_plan") or {}
         return dict(chosen.get("limits") or {})
+
+    def retained_until(self, last_document: date) -> date:
+        """The last day documents issued on `last_document` must be kept: retention runs
+        from the end of the year they were issued in (as the German, UK and Indian rules
+        count it), for the tenant's `retention_years` (default 10)."""
+        years = int(self.profile.get("retention_years") or 10)
+        return date(last_document.year + years, 12, 31)
+
+    @property
+    def erases_within_retention(self) -> bool:
+        return bool(self.profile.get("erase_within_retention"))
 
     def cap(self, limit: str) -> int | None:
         return self.limits.get(limit)

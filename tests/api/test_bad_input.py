@@ -317,6 +317,8 @@ ROUTES = [
         versioned=True,
     ),
     Request("GET", "/v1/customers/{customer_id}/statement", _customer),
+    Request("POST", "/v1/customers/{customer_id}/erase", _customer, versioned=True),
+    Request("GET", "/v1/customers/{customer_id}/export", _customer),
     Request("GET", "/v1/reports/aging", _open_invoice),
     *[
         Request("GET", f"/v1/reports/{name}", _open_invoice, query=THIS_YEAR)

@@ -228,6 +228,8 @@ ROUTES = [
         {"amount": "5.00", "refunded_at": TODAY},
     ),
     Route("GET", "/v1/customers/{customer_id}/statement", EVERYONE, _customer),
+    Route("POST", "/v1/customers/{customer_id}/erase", ADMINS, _customer),
+    Route("GET", "/v1/customers/{customer_id}/export", ADMINS, _customer),
     Route("GET", "/v1/reports/aging", REPORTERS, _open_invoice),
     Route("GET", "/v1/invoices/{invoice_id}/pdf", EVERYONE, _open_invoice),
     Route("GET", "/v1/invoices/{invoice_id}/pdf", AUDITORS, _open_invoice, query={"version": "1"}),

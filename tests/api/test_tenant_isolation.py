@@ -161,6 +161,8 @@ ROUTES = [
     Route("POST", "/v1/invoices/{invoice_id}/mark-uncollectible", _open_invoice, mutates=True),
     Route("DELETE", "/v1/api-keys/{key_id}", _api_key, mutates=True),
     Route("GET", "/v1/customers/{customer_id}/statement", _customer),
+    Route("POST", "/v1/customers/{customer_id}/erase", _customer, mutates=True),
+    Route("GET", "/v1/customers/{customer_id}/export", _customer),
     Route("GET", "/v1/credit-notes/{credit_note_id}", _credit_note),
     Route("GET", "/v1/credit-notes/{credit_note_id}/history", _credit_note),
     Route(
