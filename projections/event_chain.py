@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+import orjson
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import Cursor
@@ -39,8 +40,8 @@ def ledger_env(location: DatabaseLocation, pool_size: int = 8) -> dict[str, str]
     """The eventsourcing environment of a Ledger whose appends extend the hash chain."""
     return {
         **location.eventsourcing_env(pool_size),
-        # The chained recorder that also destroys erased customers' keys, and their key ring.
-        "APPLICATION_RECORDER_TOPIC": "projections.personal_keys:ErasingRecorder",
+        # The chained recorder with its extensions (erasure, usage keys), and the key ring.
+        "APPLICATION_RECORDER_TOPIC": "projections.ledger_recorder:LedgerRecorder",
         "PERSONAL_KEYS_TOPIC": "projections.personal_keys:PostgresKeyRing",
     }
 
@@ -63,7 +64,9 @@ def tenant_in_state(originator_id: UUID, topic: str, state: bytes) -> UUID:
     """The tenant an aggregate's first event names (a tenant's own registration: itself)."""
     if topic.endswith(TENANT_REGISTERED):
         return originator_id
-    tenant = _transcoder.decode(state).get("tenant_id")
+    # Only the tenant is decoded: a first event may hold a thousand usage events.
+    tagged = orjson.loads(state).get("tenant_id")
+    tenant = _transcoder.decode(orjson.dumps(tagged)) if tagged is not None else None
     return tenant if isinstance(tenant, UUID) else NO_TENANT
 
 
