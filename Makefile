@@ -42,11 +42,13 @@ format: install
 typecheck: install
 	$(BIN)/mypy
 
-# PDFs/s, then report latency over 100,000 invoices, then invoices/s through HTTP.
+# PDFs/s, then report latency over 100,000 invoices, usage ingestion, chain verification
+# and rebuild of every projection over 1,000,000 events, then invoices/s through HTTP.
 bench: install
 	$(BIN)/python -m tests.benchmarks.pdf_bench
 	$(BIN)/python -m tests.benchmarks.report_bench
 	$(BIN)/python -m tests.benchmarks.usage_bench
+	$(BIN)/python -m tests.benchmarks.audit_bench
 	$(BIN)/python -m tests.benchmarks
 
 db-stop: install

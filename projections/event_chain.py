@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import struct
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -50,14 +50,23 @@ def link_hash(
     previous: bytes, position: int, originator_id: UUID, version: int, topic: str, state: bytes
 ) -> bytes:
     """SHA-256 over the tenant's previous hash and everything stored for the event."""
-    digest = hashlib.sha256(previous)
-    topic_bytes = topic.encode()
-    digest.update(struct.pack(">qq", position, version))
-    digest.update(originator_id.bytes)
-    digest.update(struct.pack(">I", len(topic_bytes)))
-    digest.update(topic_bytes)
-    digest.update(state)
-    return digest.digest()
+    return link_digest(previous, position, originator_id.bytes, version, topic.encode(), state)
+
+
+def link_digest(
+    previous: bytes, position: int, originator_id: bytes, version: int, topic: bytes, state: bytes
+) -> bytes:
+    """`link_hash` over the stored values as bytes (the aggregate id's 16 bytes, the topic in
+    UTF-8), for whoever reads them from the store that way, as verification does."""
+    # One call with the parts joined: a few microseconds less per event, which is most of
+    # the cost of verifying a large store.
+    head = _POSITION_VERSION.pack(position, version)
+    length = _LENGTH.pack(len(topic))
+    return hashlib.sha256(b"".join((previous, head, originator_id, length, topic, state))).digest()
+
+
+_POSITION_VERSION = struct.Struct(">qq")
+_LENGTH = struct.Struct(">I")
 
 
 def tenant_in_state(originator_id: UUID, topic: str, state: bytes) -> UUID:
@@ -190,27 +199,6 @@ class Break:
     detail: str
 
 
-@dataclass(frozen=True)
-class Link:
-    """One position of the store as verification reads it: the event stored there (None
-    when deleted) and its link in the chain (None when the event was written by hand)."""
-
-    position: int
-    originator_id: UUID | None
-    version: int | None
-    topic: str | None
-    state: bytes | None
-    tenant_id: UUID | None  # the link's tenant, or for a hand-written event its aggregate's
-    link_originator_id: UUID | None = None
-    link_version: int | None = None
-    prev_position: int | None = None
-    hash: bytes | None = None
-
-    @property
-    def linked(self) -> bool:
-        return self.hash is not None
-
-
 @dataclass
 class Verification:
     checked: int = 0
@@ -220,91 +208,3 @@ class Verification:
     @property
     def ok(self) -> bool:
         return not self.breaks
-
-
-def check_links(links: Iterable[Link], heads: dict[UUID, tuple[int, bytes]]) -> Verification:
-    """Walk the store in position order, recomputing each tenant's chain, and report every
-    break. `heads` are the recorded chain heads of the tenants being checked."""
-    last: dict[UUID, tuple[int, bytes]] = {}
-    breaks: list[Break] = []
-    checked = 0
-    for link in links:
-        checked += 1
-        if not link.linked:
-            breaks.append(
-                Break(
-                    link.position,
-                    link.tenant_id,
-                    link.originator_id,
-                    link.version,
-                    "inserted",
-                    "the event is in no tenant's chain: it was written outside the ledger",
-                )
-            )
-            continue
-        assert link.tenant_id is not None
-        assert link.hash is not None
-        known_position, previous = last.get(link.tenant_id, (None, GENESIS))
-        last[link.tenant_id] = (link.position, link.hash)
-        if link.originator_id is None:
-            breaks.append(
-                Break(
-                    link.position,
-                    link.tenant_id,
-                    link.link_originator_id,
-                    link.link_version,
-                    "deleted",
-                    "the chain links an event here that the store no longer holds",
-                )
-            )
-        elif link.prev_position != known_position:
-            breaks.append(
-                Break(
-                    link.position,
-                    link.tenant_id,
-                    link.originator_id,
-                    link.version,
-                    "deleted",
-                    f"this event links to position {link.prev_position} but the tenant's "
-                    f"previous event in the store is at {known_position}: events between "
-                    "were deleted with their links",
-                )
-            )
-        else:
-            assert link.version is not None
-            assert link.topic is not None
-            assert link.state is not None
-            expected = link_hash(
-                previous, link.position, link.originator_id, link.version, link.topic, link.state
-            )
-            same_event = (link.originator_id, link.version) == (
-                link.link_originator_id,
-                link.link_version,
-            )
-            if expected != link.hash or not same_event:
-                breaks.append(
-                    Break(
-                        link.position,
-                        link.tenant_id,
-                        link.originator_id,
-                        link.version,
-                        "altered",
-                        "the stored event does not hash to its link: it was changed after "
-                        "it was appended",
-                    )
-                )
-    for tenant_id, head in heads.items():
-        if last.get(tenant_id) != head:
-            breaks.append(
-                Break(
-                    head[0],
-                    tenant_id,
-                    None,
-                    None,
-                    "truncated",
-                    f"the tenant's chain head is at position {head[0]} but its chain ends "
-                    f"at {last.get(tenant_id, (None,))[0]}: its last events were removed",
-                )
-            )
-    breaks.sort(key=lambda b: b.position)
-    return Verification(checked, breaks, heads)

@@ -108,6 +108,7 @@ class Scratch:
         self.schema = f"rebuild_{name}"
         self.position = 0
         self.replayed = 0
+        self.seconds = 0.0  # spent on this projection's rows in a replay with others
         self._lock_conn = psycopg.connect(location.conninfo(), autocommit=True)
         self._datastore: _ScratchDatastore | None = None
         try:

@@ -25,6 +25,7 @@ from projections.credit_note_list import CreditNoteListing, CreditNoteListView
 from projections.customer_list import CustomerListing, CustomerListView
 from projections.invoice_list import InvoiceListing, InvoiceListView
 from projections.rebuild import TableDiff, check_projection, lock_key, rebuild_projection
+from projections.rebuild_together import Rebuilt, rebuild_projections
 from projections.receivables import Receivables, ReceivablesView
 from projections.revenue import RevenueChanges, RevenueView
 from projections.state import StateProjection
@@ -231,6 +232,24 @@ def rebuild(
         projector.name,
         projector.view,
         type(projector.projection),
+        location,
+        progress,
+        batch,
+    )
+
+
+def rebuild_all(
+    app: Ledger,
+    projectors: list[Projector],
+    location: DatabaseLocation,
+    progress: Callable[[int, int], None] = lambda done, total: None,
+    batch: int = 5000,
+) -> Rebuilt:
+    """Rebuild several projections in one read of the store and swap each in. See
+    `projections.rebuild_together.replay_together`."""
+    return rebuild_projections(
+        app,
+        [(p.name, p.view, type(p.projection)) for p in projectors],
         location,
         progress,
         batch,

@@ -12,6 +12,8 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from psycopg import sql
 
+from projections import statement_batches
+
 Statement = tuple[sql.SQL | sql.Composed | str, Sequence[Any] | dict[str, Any]]
 
 
@@ -31,25 +33,64 @@ class View(PostgresTrackingRecorder):
         self._advanced = threading.Condition()
         self._wanted = threading.Event()
         self._written_at = 0.0
+        # Composed statements as rendered once: psycopg renders one again on every execute,
+        # which cost more than the rest of a rebuild together. Keyed by id, with the
+        # statement kept alive so that its id is not reused.
+        self._rendered: dict[int, tuple[object, str]] = {}
+        self._inserts: dict[str, statement_batches.Insert | None] = {}
+        self._column_types: dict[str, dict[str, str]] = {}
 
     def record(self, tracking: Tracking, statements: Sequence[Statement] = ()) -> None:
         """Apply the statements and move the tracking position, atomically.
 
-        Several statements are pipelined: they go to the server without waiting for each
-        other's answers, so a batch costs about one round trip and a commit."""
+        Upserts are folded into multi-row statements (`statement_batches`), and several
+        statements are pipelined: they go to the server without waiting for each other's
+        answers, so a batch costs about one round trip and a commit."""
         with (
             self.datastore.get_connection() as conn,
             conn.transaction(),
             conn.cursor() as curs,
         ):
+            queries = [(self._query(statement, conn), params) for statement, params in statements]
+            self._learn_types(curs, queries)
             # The pipeline ends (and its results are read) before the tracking insert,
             # whose returned row is read on its own.
             with conn.pipeline() if len(statements) > 2 else contextlib.nullcontext():
-                for statement, params in statements:
-                    curs.execute(statement, params, prepare=True)
+                statement_batches.run(queries, self._parsed, self._types, curs.execute)
             self._insert_tracking(curs, tracking)
         self._written_at = time.monotonic()
         self._moved_to(tracking.notification_id)
+
+    def _query(self, statement: sql.SQL | sql.Composed | str, conn: Any) -> str:
+        if isinstance(statement, str):
+            return statement
+        cached = self._rendered.get(id(statement))
+        if cached is None or cached[0] is not statement:
+            cached = self._rendered[id(statement)] = (statement, statement.as_string(conn))
+        return cached[1]
+
+    def _learn_types(self, curs: Any, queries: list[tuple[str, Any]]) -> None:
+        """Read the column types of the tables the queries insert into, once per table (in
+        the tables `search_path` finds: a rebuild's scratch tables have the same)."""
+        for query, _ in queries:
+            insert = self._parsed(query)
+            if insert is not None and insert.table not in self._column_types:
+                curs.execute(
+                    "SELECT attname, format_type(atttypid, NULL) FROM pg_attribute"
+                    " WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+                    (insert.table,),
+                )
+                self._column_types[insert.table] = {
+                    str(row["attname"]): str(row["format_type"]) for row in curs.fetchall()
+                }
+
+    def _types(self, table: str) -> dict[str, str]:
+        return self._column_types[table]
+
+    def _parsed(self, query: str) -> statement_batches.Insert | None:
+        if query not in self._inserts:
+            self._inserts[query] = statement_batches.parse(query)
+        return self._inserts[query]
 
     def skip(self, tracking: Tracking) -> None:
         """Move past events this view does not use. Their position is written at most every

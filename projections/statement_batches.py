@@ -1,0 +1,205 @@
+"""A view's statements of one transaction run as few multi-row INSERTs, with the same result.
+
+Projections write a row at a time, and a rebuild writes millions: per statement, the client
+and the server cost more than the row. An `INSERT INTO t (columns) VALUES (placeholders)
+ON CONFLICT ...` writes only its own row of `t`, so
+
+- such inserts into different tables commute: each table's rows keep their order, the
+  tables' statements may interleave any way (the read models have no triggers or foreign
+  keys);
+- inserts of one statement with different conflict keys touch different rows and commute
+  too: the k-th row of every key goes in the k-th multi-row INSERT, so each key's rows keep
+  their order (and DO UPDATE never meets its own row twice in one statement);
+- when DO UPDATE only overwrites columns with the new row's (`SET c = EXCLUDED.c`), a key's
+  rows come to one: the columns it sets from the last, the others from the first (which
+  inserts them if the row is new; later rows never change them);
+- DO NOTHING without a conflict target keeps the first row of a key in a multi-row INSERT
+  as it does one by one, and a plain INSERT fails in one as it fails one by one.
+
+Any other statement (a DELETE, an INSERT with a subquery or an expression) runs where it
+stands, after everything queued before it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+_INSERT = re.compile(
+    r"(?P<head>\s*INSERT\s+INTO\s+(?P<table>[\w\".]+)(?:\s+AS\s+\w+)?\s*\((?P<columns>[^()]*)\))"
+    r"\s*VALUES\s*\((?P<values>(?:[^()]|\(\w+\))*)\)"
+    r"(?P<tail>(?:\s*ON\s+CONFLICT\s*(?:\((?P<target>[^()]*)\))?\s*DO\s+(?:NOTHING|UPDATE\s+SET\s+.*))?\s*)",
+    re.IGNORECASE | re.DOTALL,
+)
+_PLACEHOLDER = re.compile(r"%(?:\((?P<name>\w+)\))?s")
+_MAX_ROWS = 5000
+
+
+@dataclass(frozen=True)
+class Insert:
+    """A single-row upsert, understood: where it goes and how to make a multi-row one."""
+
+    table: str
+    head: str  # INSERT INTO table (columns)
+    tail: str  # from ON CONFLICT
+    names: tuple[str, ...] | None  # the placeholders' names, None for positional ones
+    columns: tuple[str, ...]
+    key: tuple[int, ...] | None  # positions (in VALUES) of the conflict target's columns
+    # DO UPDATE SET c = EXCLUDED.c, ... only: the columns it sets, by position; None for
+    # anything else (a sum, a WHERE, DO NOTHING).
+    overwrites: frozenset[int] | None = None
+
+    def row(self, params: Any) -> tuple[Any, ...]:
+        if self.names is None:
+            return tuple(params)
+        return tuple(params[name] for name in self.names)
+
+    @property
+    def statement_of_one(self) -> str:
+        return f"{self.head} VALUES ({', '.join(['%s'] * len(self.columns))}){self.tail}"
+
+    def statement(self, types: dict[str, str]) -> str:
+        """The multi-row form: one array per column, so that the text stays the same
+        whatever the number of rows (psycopg parses a query's placeholders anew whenever
+        its text is new). Each array is cast to its column's type without modifier: the
+        insert then coerces each value as a single-row insert would."""
+        arrays = ", ".join(f"%b::{types[column]}[]" for column in self.columns)
+        # Only the statement's own text and the catalogue's type names go in, no value.
+        return f"{self.head} SELECT * FROM unnest({arrays}){self.tail}"  # noqa: S608
+
+
+def parse(query: str) -> Insert | None:
+    """The upsert `query` is, or None for a statement that must run as it is."""
+    match = _INSERT.fullmatch(query)
+    if match is None or "%" in match["tail"] or "select" in match["tail"].lower():
+        return None
+    columns = [c.strip().strip('"') for c in match["columns"].split(",")]
+    values = [v.strip() for v in match["values"].split(",")]
+    placeholders = [_PLACEHOLDER.fullmatch(v) for v in values]
+    if len(values) != len(columns) or not all(placeholders):
+        return None
+    names = tuple(p["name"] for p in placeholders if p is not None)
+    if any(names) and not all(names):
+        return None
+    key = None
+    if match["target"] is not None:
+        target = [c.strip().strip('"') for c in match["target"].split(",")]
+        if not set(target) <= set(columns):
+            return None
+        key = tuple(columns.index(c) for c in target)
+    elif "UPDATE" in match["tail"].upper():
+        return None
+    return Insert(
+        match["table"].strip('"'),
+        match["head"],
+        match["tail"],
+        names if all(names) else None,
+        tuple(columns),
+        key,
+        _overwritten(match["tail"], columns),
+    )
+
+
+_SET = re.compile(r"\s*ON\s+CONFLICT\s*\([^()]*\)\s*DO\s+UPDATE\s+SET\s+(?P<set>.*)", re.I | re.S)
+_OVERWRITE = re.compile(r'\s*"?(\w+)"?\s*=\s*EXCLUDED\."?(\w+)"?\s*', re.I)
+
+
+def _overwritten(tail: str, columns: list[str]) -> frozenset[int] | None:
+    match = _SET.fullmatch(tail)
+    if match is None:
+        return None
+    assigned = [_OVERWRITE.fullmatch(part) for part in match["set"].split(",")]
+    if not all(a is not None and a[1] == a[2] and a[1] in columns for a in assigned):
+        return None
+    return frozenset(columns.index(a[1]) for a in assigned if a is not None)
+
+
+def run(
+    statements: Sequence[tuple[str, Any]],
+    parsed: Callable[[str], Insert | None],
+    types: Callable[[str], dict[str, str]],
+    execute: Callable[[str, Any], object],
+) -> None:
+    """Run the statements (query text, parameters) through `execute`, upserts batched;
+    `types` gives a table's column types."""
+    queued: dict[str, list[tuple[Insert, tuple[Any, ...]]]] = {}
+    for query, params in statements:
+        insert = parsed(query)
+        if insert is None:
+            _flush(queued, types, execute)
+            execute(query, params)
+        else:
+            queued.setdefault(insert.table, []).append((insert, insert.row(params)))
+    _flush(queued, types, execute)
+
+
+def _flush(
+    queued: dict[str, list[tuple[Insert, tuple[Any, ...]]]],
+    types: Callable[[str], dict[str, str]],
+    execute: Callable[[str, Any], object],
+) -> None:
+    for rows in queued.values():
+        start = 0
+        for end in range(1, len(rows) + 1):
+            if end == len(rows) or rows[end][0] != rows[start][0]:
+                _insert(rows[start][0], [row for _, row in rows[start:end]], types, execute)
+                start = end
+    queued.clear()
+
+
+def _insert(
+    insert: Insert,
+    rows: list[tuple[Any, ...]],
+    types: Callable[[str], dict[str, str]],
+    execute: Callable[[str, Any], object],
+) -> None:
+    if len(rows) == 1:
+        execute(insert.statement_of_one, rows[0])
+        return
+    rounds: list[list[tuple[Any, ...]]] = []
+    if insert.key is None:
+        rounds.append(rows)
+    elif insert.overwrites is not None:
+        rounds.append(_merged(rows, insert.key, insert.overwrites))
+    else:
+        seen: dict[tuple[Any, ...], int] = {}
+        for row in rows:
+            key = tuple(row[i] for i in insert.key)
+            n = seen.get(key, 0)
+            seen[key] = n + 1
+            if n == len(rounds):
+                rounds.append([])
+            rounds[n].append(row)
+    for batch in rounds:
+        for at in range(0, len(batch), _MAX_ROWS):
+            chunk = batch[at : at + _MAX_ROWS]
+            columns = [list(values) for values in zip(*chunk, strict=True)]
+            if all(_one_type(values) for values in columns):
+                execute(insert.statement(types(insert.table)), columns)
+            else:  # an array holds one type: these go one by one
+                for row in chunk:
+                    execute(insert.statement_of_one, row)
+
+
+def _merged(
+    rows: list[tuple[Any, ...]], key: tuple[int, ...], overwrites: frozenset[int]
+) -> list[tuple[Any, ...]]:
+    """One row per key with the same effect as all of them in order, when each only
+    overwrites columns: the first row's values where it inserts, the last's where they
+    update."""
+    first: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    last: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    for row in rows:
+        k = tuple(row[i] for i in key)
+        first.setdefault(k, row)
+        last[k] = row
+    return [
+        tuple(last[k][i] if i in overwrites else v for i, v in enumerate(row))
+        for k, row in first.items()
+    ]
+
+
+def _one_type(values: list[Any]) -> bool:
+    return len({type(v) for v in values if v is not None}) <= 1

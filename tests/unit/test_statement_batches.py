@@ -1,0 +1,75 @@
+"""A view's upserts are batched into multi-row statements without changing what they do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from projections import statement_batches
+
+UPSERT = (
+    "INSERT INTO things (id, name, n) VALUES (%(id)s, %(name)s, %(n)s)"
+    " ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, n = things.n + EXCLUDED.n"
+)
+LINE = "INSERT INTO lines (position, seq, text) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING"
+DELETE = "DELETE FROM things WHERE id = %s"
+TYPES = {"things": {"id": "uuid", "name": "text", "n": "numeric"}, "lines": {}}
+
+
+def run(statements: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    executed: list[tuple[str, Any]] = []
+    statement_batches.run(
+        statements,
+        statement_batches.parse,
+        lambda table: TYPES[table] or {"position": "bigint", "seq": "integer", "text": "text"},
+        lambda query, params: executed.append((query, params)),
+    )
+    return executed
+
+
+def test_only_plain_single_row_inserts_are_understood() -> None:
+    assert statement_batches.parse(DELETE) is None
+    assert statement_batches.parse("INSERT INTO t (a) SELECT a FROM u") is None
+    assert statement_batches.parse("INSERT INTO t (a) VALUES (now())") is None
+    upsert = statement_batches.parse(UPSERT)
+    assert upsert is not None
+    assert (upsert.table, upsert.columns, upsert.key) == ("things", ("id", "name", "n"), (0,))
+
+
+def test_an_upserted_key_meets_its_rows_in_order_one_per_statement() -> None:
+    rows = [{"id": k, "name": f"{k}{v}", "n": v} for k, v in [(1, 1), (2, 1), (1, 2), (1, 3)]]
+
+    executed = run([(UPSERT, row) for row in rows])
+
+    assert [params for _, params in executed] == [
+        [[1, 2], ["11", "21"], [1, 1]],
+        [[1], ["12"], [2]],
+        [[1], ["13"], [3]],
+    ]
+    assert "unnest(%b::uuid[], %b::text[], %b::numeric[])" in executed[0][0]
+
+
+def test_other_statements_run_where_they_stand_after_what_came_before() -> None:
+    first = [(LINE, (1, 0, "a")), (UPSERT, {"id": 1, "name": "x", "n": 1}), (DELETE, (1,))]
+    executed = run([*first, (LINE, (2, 0, "b")), (LINE, (3, 0, "c"))])
+
+    assert [query.split()[0:3] for query, _ in executed] == [
+        ["INSERT", "INTO", "lines"],
+        ["INSERT", "INTO", "things"],
+        ["DELETE", "FROM", "things"],
+        ["INSERT", "INTO", "lines"],
+    ]
+    assert executed[3][1] == [[2, 3], [0, 0], ["b", "c"]]
+
+
+def test_rows_that_only_overwrite_come_to_one_per_key() -> None:
+    overwrite = (
+        "INSERT INTO things (id, name, n) VALUES (%s, %s, %s)"
+        " ON CONFLICT (id) DO UPDATE SET n = EXCLUDED.n"
+    )
+
+    executed = run(
+        [(overwrite, (1, "first", 1)), (overwrite, (2, "b", 5)), (overwrite, (1, "last", 3))]
+    )
+
+    # The name is only ever inserted: the first row's stays; n is overwritten: the last's.
+    assert [params for _, params in executed] == [[[1, 2], ["first", "b"], [3, 5]]]
