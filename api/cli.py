@@ -207,12 +207,28 @@ def _create_tenant(settings: Settings, args: argparse.Namespace) -> int:
 
 def _rebuild(settings: Settings, args: argparse.Namespace) -> int:
     from projections.rebuild import RebuildRunning
-    from projections.runner import Projectors, check, rebuild
+    from projections.runner import Projectors, check, rebuild, rebuild_all
 
     location, ledger = _ledger(settings)
     projectors = Projectors(ledger, location)
     names = [args.projection] if args.projection else list(projectors.by_name)
     differ = False
+    if not args.check and not args.projection:
+        # All of them in one read of the store, each event decoded once for all.
+        def show_all(done: int, total: int) -> None:
+            filled = 40 * min(done, total) // max(total, 1)
+            sys.stderr.write(
+                f"\rall projections [{'#' * filled}{'-' * (40 - filled)}] {done}/{total}"
+            )
+            sys.stderr.flush()
+
+        try:
+            rebuilt = rebuild_all(ledger, list(projectors.by_name.values()), location, show_all)
+        except RebuildRunning as running:
+            print(f"ledger rebuild: {running}", file=sys.stderr)
+            return 1
+        sys.stderr.write(f"\r{', '.join(names)} rebuilt from {rebuilt.read} events{' ' * 20}\n")
+        return 0
     for name in names:
         if name not in projectors.by_name:
             print(f"unknown projection {name!r}; known: {', '.join(projectors.by_name)}")

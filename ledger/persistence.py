@@ -60,13 +60,24 @@ _DECODERS: dict[str, Callable[[Any], Any]] = {
 
 
 def _untagged(obj: Any) -> Any:
+    """Replace tagged objects by their values. The containers are orjson's fresh output,
+    so they are changed in place and only containers are visited: decoding is most of the
+    cost of reading the store (a rebuild reads all of it)."""
     kind = type(obj)
     if kind is dict:
         if len(obj) == 2 and _TYPE in obj and _DATA in obj:
             return _DECODERS[obj[_TYPE]](obj[_DATA])
-        return {key: _untagged(value) for key, value in obj.items()}
+        for key, value in obj.items():
+            inner = type(value)
+            if inner is dict or inner is list:
+                obj[key] = _untagged(value)
+        return obj
     if kind is list:
-        return [_untagged(value) for value in obj]
+        for index, value in enumerate(obj):
+            inner = type(value)
+            if inner is dict or inner is list:
+                obj[index] = _untagged(value)
+        return obj
     return obj
 
 

@@ -171,8 +171,8 @@ def _invoice_rows(invoice: Invoice, event: Any, position: int) -> list[Statement
             ),
         )
 
-    total = invoice.totals().total
     if kind == "Finalized":
+        total = invoice.totals().total
         assert invoice.issue_date is not None
         return [
             line(0, invoice.issue_date, "invoice", total),
@@ -186,6 +186,7 @@ def _invoice_rows(invoice: Invoice, event: Any, position: int) -> list[Statement
         return [item(0, event.applied_on, "customer_credit", -event.amount)]
     if kind == "Voided":
         voided_on = event.timestamp.date()
+        total = invoice.totals().total
         return [line(0, voided_on, "void", -total), item(1, voided_on, "void", -total)]
     return []
 

@@ -94,8 +94,7 @@ class TaxReports(StateProjection[TaxReportsView]):
                 state.number,
                 None,
                 state.issue_date,
-                state.totals().tax_breakdown,
-                state.totals().total,
+                *_breakdown_and_total(state),
                 1,
             )
         if isinstance(state, Invoice) and kind == "Voided":
@@ -107,8 +106,7 @@ class TaxReports(StateProjection[TaxReportsView]):
                 state.number,
                 state.number,
                 domain_event.timestamp.date(),
-                state.totals().tax_breakdown,
-                state.totals().total,
+                *_breakdown_and_total(state),
                 -1,
             )
         if isinstance(state, CreditNote) and kind == "Issued":
@@ -124,6 +122,11 @@ class TaxReports(StateProjection[TaxReportsView]):
                 -1,
             )
         return []
+
+
+def _breakdown_and_total(invoice: Invoice) -> tuple[list[dict[str, Any]], Decimal]:
+    totals = invoice.totals()  # computed once: it sums every line
+    return totals.tax_breakdown, totals.total
 
 
 def _rows(
