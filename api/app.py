@@ -12,6 +12,7 @@ from api import problems
 from api.logs import configure_logging
 from api.metrics import Metrics
 from api.middleware import RequestContext
+from api.request_counts import RequestCounts
 from api.routes import (
     audit,
     credit_notes,
@@ -59,12 +60,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         projectors = Projectors(ledger, location)
         if settings.run_projectors:
             projectors.start()
+        request_counts = RequestCounts(ledger.recorder.datastore)  # type: ignore[attr-defined]
+        request_counts.start()
         app.state.ledger = ledger
         app.state.projectors = projectors
+        app.state.request_counts = request_counts
         log.info("started", database=location.dbname, migrations_applied=applied)
         try:
             yield
         finally:
+            request_counts.stop()
             projectors.stop()
             ledger.close()
 

@@ -65,6 +65,7 @@ async def authenticate(
     if key is None:
         raise Unauthorized("the API key is unknown or revoked")
     request.state.actor = str(key.id)
+    request.state.tenant_id = key.tenant_id  # counted per tenant once answered
     return Caller(tenant_id=key.tenant_id, key_id=key.id, role=key.role)
 
 

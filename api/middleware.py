@@ -63,6 +63,9 @@ class RequestContext:
             route = _route_of(scope)
             self.metrics.requests.labels(scope["method"], route, str(status)).inc()
             self.metrics.latency.labels(scope["method"], route).observe(elapsed)
+            tenant_id = scope["state"].get("tenant_id")
+            if tenant_id is not None:
+                scope["app"].state.request_counts.count(tenant_id)
             if log.is_enabled_for(logging.INFO):  # at the usual warning level: nothing to do
                 log.info(
                     "request",

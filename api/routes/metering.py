@@ -146,17 +146,20 @@ def usage_report(
     start: Annotated[date, Query(alias="from")],
     end: Annotated[date, Query(alias="to")],
 ) -> Any:
-    """Usage per subscription, metric and period (periods starting in the range), and the
-    documents issued per month."""
+    """Usage per subscription, metric and period (periods starting in the range), the
+    documents issued per month and the tenant's authenticated API requests per month (each
+    server process adds its counts every few seconds)."""
     if end < start:
         raise InvalidInput("`to` is before `from`", field="to")
     wait_for_projections(request, "usage_counters")
     view: UsageView = request.app.state.projectors.view("usage_counters")
     counters = view.counters(caller.tenant_id, start, end)
     documents = view.documents_per_month(caller.tenant_id, start, end)
+    requests = request.app.state.request_counts.per_month(caller.tenant_id, start, end)
     totals = {
         "events": sum(row["events"] for row in counters),
         "documents": sum(row["documents"] for row in documents),
+        "api_requests": sum(row["requests"] for row in requests),
     }
-    body = {"data": counters, "documents": documents, "totals": totals}
+    body = {"data": counters, "documents": documents, "api_requests": requests, "totals": totals}
     return json_response(200, json_object(body))
