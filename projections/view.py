@@ -14,6 +14,7 @@ from psycopg import sql
 
 from projections import statement_batches
 
+_RENDERED_KEPT = 256
 Statement = tuple[sql.SQL | sql.Composed | str, Sequence[Any] | dict[str, Any]]
 
 
@@ -66,6 +67,8 @@ class View(PostgresTrackingRecorder):
             return statement
         cached = self._rendered.get(id(statement))
         if cached is None or cached[0] is not statement:
+            if len(self._rendered) > _RENDERED_KEPT:  # statements built per call: bounded
+                self._rendered.clear()
             cached = self._rendered[id(statement)] = (statement, statement.as_string(conn))
         return cached[1]
 
