@@ -35,9 +35,8 @@ def _server() -> DatabaseLocation:
     return embedded_server_location(default_data_dir())
 
 
-@pytest.fixture(scope="session")
-def location() -> Iterator[DatabaseLocation]:
-    server = _server()
+def fresh_database(server: DatabaseLocation) -> Iterator[DatabaseLocation]:
+    """A new, migrated database on the server, dropped afterwards."""
     db = server.with_dbname(f"ledger_test_{uuid.uuid4().hex[:10]}")
     ensure_database(db)
     migrate(db)
@@ -48,18 +47,27 @@ def location() -> Iterator[DatabaseLocation]:
         )
 
 
-@pytest.fixture(scope="session")
-def settings(location: DatabaseLocation, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def app_settings(location: DatabaseLocation, data_dir: Path) -> Settings:
     return Settings.model_validate(
         {
             "DATABASE_URL": location.url(),
-            "LEDGER_DATA_DIR": str(tmp_path_factory.mktemp("data")),
+            "LEDGER_DATA_DIR": str(data_dir),
             "LEDGER_ADMIN_TOKEN": ADMIN_TOKEN,
             "LEDGER_LOG_LEVEL": "warning",
             # Made per run: no signing key lives in the repository.
             "LEDGER_CHECKPOINT_KEY": new_key(),
         }
     )
+
+
+@pytest.fixture(scope="session")
+def location() -> Iterator[DatabaseLocation]:
+    yield from fresh_database(_server())
+
+
+@pytest.fixture(scope="session")
+def settings(location: DatabaseLocation, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return app_settings(location, tmp_path_factory.mktemp("data"))
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,9 @@ from ledger.application import Ledger
 from ledger.persistence import DatabaseLocation
 from projections.runner import Projectors, check, rebuild
 from tests.conftest import TenantClient
+from tests.integration.own_database import client, ledger, location, settings
+
+__all__ = ["client", "ledger", "location", "settings"]  # fixtures: this module's own database
 
 
 def _projectors(client: TestClient) -> Projectors:
@@ -136,7 +139,6 @@ def test_check_reports_equal_then_the_rows_changed_by_hand(
         assert "Zed" in out
         # A rebuild repairs both: one by name, then all of them in one read of the store.
         assert main(["rebuild", "invoice_list"]) == 0
-        assert main(["rebuild", "--check", "invoice_list"]) == 0
         assert main(["rebuild"]) == 0
         assert main(["rebuild", "--check"]) == 0
     finally:

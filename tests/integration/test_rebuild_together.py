@@ -11,6 +11,9 @@ from ledger.application import Ledger
 from ledger.persistence import DatabaseLocation
 from projections.runner import Projectors, rebuild_all
 from tests.conftest import TenantClient
+from tests.integration.own_database import client, ledger, location, settings
+
+__all__ = ["client", "ledger", "location", "settings"]  # fixtures: this module's own database
 
 
 def test_rebuilding_every_projection_together_yields_the_incremental_rows(
