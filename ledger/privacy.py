@@ -122,6 +122,7 @@ _RULES: dict[str, _Rule] = {
     ),
 }
 _SNAPSHOT_TOPIC = "eventsourcing.domain:Snapshot"
+_SNAPSHOT_RULE = _Rule(_snapshot, ())  # its paths depend on the aggregate: see below
 _SNAPSHOT_RULES: dict[str, tuple[tuple[str, ...], ...]] = {
     get_topic(Customer): tuple(("state", *path) for path in _PROFILE),
     get_topic(Invoice): tuple(("state", *path) for path in _BUYER),
@@ -154,7 +155,9 @@ class SealingMapper(Mapper[UUID]):
     def __init__(self, transcoder: Transcoder, keys: KeyRing | None = None) -> None:
         super().__init__(transcoder=transcoder)
         self.keys: KeyRing = keys or MemoryKeyRing()
-        self._ciphers: dict[UUID, tuple[float, AESGCM | None]] = {}
+        # Keys read, with when they were read; subjects known erased stay erased.
+        self._ciphers: dict[UUID, tuple[float, AESGCM]] = {}
+        self._erased: set[UUID] = set()
         self._guard = threading.Lock()
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
@@ -200,7 +203,8 @@ class SealingMapper(Mapper[UUID]):
     def forget(self, subject: UUID) -> None:
         """Drop this process's copy of a destroyed key."""
         with self._guard:
-            self._ciphers[subject] = (float("inf"), None)
+            self._ciphers.pop(subject, None)
+            self._erased.add(subject)
         self.keys.destroyed(subject)
 
     def _paths(self, topic: str, state: dict[str, Any]) -> tuple[tuple[str, ...], ...]:
@@ -211,21 +215,26 @@ class SealingMapper(Mapper[UUID]):
 
     def _subject(self, topic: str, state: dict[str, Any], originator_id: Any) -> UUID | None:
         if topic == _SNAPSHOT_TOPIC:
-            return _Rule(_snapshot, ()).subject_of(state, originator_id)
+            return _SNAPSHOT_RULE.subject_of(state, originator_id)
         return _RULES[topic].subject_of(state, originator_id)
 
     def _cipher(self, subject: UUID, create: bool) -> AESGCM | None:
+        if subject in self._erased:
+            return None
         now = time.monotonic()
         cached = self._ciphers.get(subject)
-        if cached is not None and (cached[1] is None or now - cached[0] < KEY_CACHE_SECONDS):
+        if cached is not None and now - cached[0] < KEY_CACHE_SECONDS:
             return cached[1]
         key = self.keys.create(subject) if create else self.keys.fetch(subject)
-        cipher = AESGCM(key) if key is not None else None
         with self._guard:
+            if key is None:
+                self._erased.add(subject)  # no need to ask again
+                self._ciphers.pop(subject, None)
+                return None
             if len(self._ciphers) > 100_000:
                 self._ciphers.clear()
-            # An erased subject stays erased: no need to ask again.
-            self._ciphers[subject] = (float("inf") if key is None else now, cipher)
+            cipher = AESGCM(key)
+            self._ciphers[subject] = (now, cipher)
         return cipher
 
     def _seal(self, cipher: AESGCM, subject: UUID, value: Any) -> Any:

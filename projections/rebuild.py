@@ -196,13 +196,16 @@ class Scratch:
         projectors out, else the live projector's committed position."""
         return self.head() if self.leading else self.live_position()
 
-    def catch_up(self, progress: Progress, batch: int) -> None:
-        """Replay to the target until it stops moving ahead of the replay by much."""
+    def catch_up(
+        self, progress: Progress, batch: int, target: Callable[[], int] | None = None
+    ) -> None:
+        """Replay to the target (default `self.target`) until it stops moving ahead of the
+        replay by much."""
         for _ in range(100):
-            target = self.target()
-            if target - self.position <= batch // 10:
+            position = (target or self.target)()
+            if position - self.position <= batch // 10:
                 return
-            self.replay(target, progress, batch)
+            self.replay(position, progress, batch)
 
     @contextlib.contextmanager
     def _locked(self, table_mode: str, tracking_mode: str) -> Iterator[psycopg.Connection[Any]]:
@@ -299,7 +302,7 @@ class Scratch:
 
     def diff(self, progress: Progress, batch: int, examples: int = 3) -> list[TableDiff]:
         """Compare the scratch tables with the live ones at the live tracked position."""
-        self.catch_up_to_live(progress, batch)
+        self.catch_up(progress, batch, self.live_position)
         diffs = []
         with self._locked("SHARE", "SHARE") as conn:
             self.replay(self._locked_position(conn), progress, batch)
@@ -324,13 +327,6 @@ class Scratch:
                 diffs.append(found)
             conn.rollback()
         return diffs
-
-    def catch_up_to_live(self, progress: Progress, batch: int) -> None:
-        for _ in range(100):
-            target = self.live_position()
-            if target - self.position <= batch // 10:
-                return
-            self.replay(target, progress, batch)
 
 
 def _indexes(conn: psycopg.Connection[Any], schema: str, table: str) -> dict[str, str]:

@@ -70,18 +70,27 @@ def settings(location: DatabaseLocation, tmp_path_factory: pytest.TempPathFactor
     return app_settings(location, tmp_path_factory.mktemp("data"))
 
 
-@pytest.fixture(scope="session")
-def client(settings: Settings) -> Iterator[TestClient]:
+def serve(settings: Settings) -> Iterator[TestClient]:
+    """The app started on `settings`, with a client to call it; stopped afterwards."""
     with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
         yield test_client
 
 
-@pytest.fixture(scope="session")
-def ledger(client: TestClient) -> Ledger:
+def ledger_behind(client: TestClient) -> Ledger:
     """The application instance behind `client`."""
     app: Any = client.app
     result: Ledger = app.state.ledger
     return result
+
+
+@pytest.fixture(scope="session")
+def client(settings: Settings) -> Iterator[TestClient]:
+    yield from serve(settings)
+
+
+@pytest.fixture(scope="session")
+def ledger(client: TestClient) -> Ledger:
+    return ledger_behind(client)
 
 
 TENANT = {

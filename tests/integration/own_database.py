@@ -5,16 +5,14 @@ rebuild there costs more the more tests ran before it. Import them into the modu
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from api.settings import Settings
 from ledger.application import Ledger
 from ledger.persistence import DatabaseLocation
-from tests.conftest import app_settings, fresh_database
+from tests.conftest import app_settings, fresh_database, ledger_behind, serve
 
 
 @pytest.fixture(scope="module")
@@ -30,12 +28,9 @@ def settings(location: DatabaseLocation, tmp_path_factory: pytest.TempPathFactor
 
 @pytest.fixture(scope="module")
 def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
-        yield test_client
+    yield from serve(settings)
 
 
 @pytest.fixture(scope="module")
 def ledger(client: TestClient) -> Ledger:
-    app: Any = client.app
-    result: Ledger = app.state.ledger
-    return result
+    return ledger_behind(client)

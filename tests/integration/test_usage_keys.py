@@ -20,16 +20,8 @@ from ledger.persistence import DatabaseLocation
 from projections.event_chain import ledger_env
 from projections.usage_keys import USAGE_BATCH_RECORDED
 from tests.conftest import TenantClient, command_context
+from tests.property.test_usage_properties import PLAN
 
-PLAN = {
-    "code": "p",
-    "name": "P",
-    "amount": Decimal("0.00"),
-    "currency": "EUR",
-    "interval": "month",
-    "interval_count": 1,
-    "kind": "services",
-}
 METERED = [
     {
         "metric": "calls",
@@ -42,6 +34,11 @@ METERED = [
 
 
 def _subscription(client: TestClient, ledger: Ledger) -> tuple[UUID, UUID]:
+    tenant, sub = _subscriber(client, ledger)
+    return tenant.id, sub
+
+
+def _subscriber(client: TestClient, ledger: Ledger) -> tuple[TenantClient, UUID]:
     tenant = TenantClient(client)
     sub = ledger.start_subscription(
         command_context(tenant.id),
@@ -52,7 +49,7 @@ def _subscription(client: TestClient, ledger: Ledger) -> tuple[UUID, UUID]:
         0,
         "in_arrears",
     )
-    return tenant.id, sub.id
+    return tenant, sub.id
 
 
 def _events(subscription_id: UUID, keys: list[int]) -> list[dict[str, Any]]:
@@ -159,20 +156,11 @@ def test_the_batch_event_holds_each_usage_event_as_received(
 def test_a_batch_sent_again_with_its_idempotency_key_replays_the_first_answer(
     client: TestClient, ledger: Ledger
 ) -> None:
-    tenant = TenantClient(client)
-    sub = ledger.start_subscription(
-        command_context(tenant.id),
-        UUID(tenant.customer()),
-        PLAN,
-        METERED,
-        date(2025, 4, 1),
-        0,
-        "in_arrears",
-    )
+    tenant, sub = _subscriber(client, ledger)
     body = {
         "events": [
             {
-                "subscription_id": str(sub.id),
+                "subscription_id": str(sub),
                 "metric": "calls",
                 "quantity": "2",
                 "timestamp": "2025-04-03T10:00:00Z",
