@@ -10,7 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
-from uuid import UUID
+from uuid import UUID, SafeUUID
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -50,13 +50,42 @@ def _zoned(data: list[Any]) -> datetime:
     return datetime.fromisoformat(naive).replace(tzinfo=ZoneInfo(key), fold=fold)
 
 
+def _uuid(hex_digits: str) -> UUID:
+    """UUID(hex) without its argument checks (a tenth of the cost): the hex is what
+    `_tagged` wrote, and `int(..., 16)` still refuses anything that is not hex."""
+    value = int(hex_digits, 16)
+    if len(hex_digits) != 32:
+        raise ValueError("a stored UUID has 32 hex digits")
+    uuid = object.__new__(UUID)
+    object.__setattr__(uuid, "int", value)
+    object.__setattr__(uuid, "is_safe", SafeUUID.unknown)
+    return uuid
+
+
 _DECODERS: dict[str, Callable[[Any], Any]] = {
     "zoned_datetime": _zoned,
     "decimal": Decimal,
-    "uuid": UUID,
+    "uuid": _uuid,
     "datetime": datetime.fromisoformat,
     "date": date.fromisoformat,
 }
+
+# Values decoded recently, by tag and text: the same ids, dates and amounts recur from event
+# to event, and all of them are immutable, so one object can serve every event.
+_decoded: dict[tuple[str, str], Any] = {}
+_DECODED_KEPT = 100_000
+
+
+def _value(kind: str, data: Any) -> Any:
+    if type(data) is not str:
+        return _DECODERS[kind](data)
+    key = (kind, data)
+    value = _decoded.get(key)
+    if value is None:
+        if len(_decoded) >= _DECODED_KEPT:
+            _decoded.clear()
+        value = _decoded[key] = _DECODERS[kind](data)
+    return value
 
 
 def _untagged(obj: Any) -> Any:
@@ -65,8 +94,10 @@ def _untagged(obj: Any) -> Any:
     cost of reading the store (a rebuild reads all of it)."""
     kind = type(obj)
     if kind is dict:
-        if len(obj) == 2 and _TYPE in obj and _DATA in obj:
-            return _DECODERS[obj[_TYPE]](obj[_DATA])
+        if len(obj) == 2:
+            tag = obj.get(_TYPE)
+            if tag is not None and _DATA in obj:
+                return _value(tag, obj[_DATA])
         for key, value in obj.items():
             inner = type(value)
             if inner is dict or inner is list:
