@@ -43,6 +43,7 @@ class CreditNoteListing(StateProjection[CreditNoteListView]):
 
     name = "credit_note_list"
     aggregate_classes = (CreditNote,)
+    supersedes = True
 
     def statements(self, state: CreditNote, domain_event: object, position: int) -> list[Statement]:
         row = {

@@ -42,6 +42,7 @@ class CustomerListing(StateProjection[CustomerListView]):
 
     name = "customer_list"
     aggregate_classes = (Customer,)
+    supersedes = True
 
     def statements(self, state: Customer, domain_event: object, position: int) -> list[Statement]:
         p = state.profile

@@ -87,6 +87,7 @@ class InvoiceListing(StateProjection[InvoiceListView]):
 
     name = "invoice_list"
     aggregate_classes = (Invoice,)
+    supersedes = True
 
     def statements(self, state: Invoice, domain_event: object, position: int) -> list[Statement]:
         if state.status is Status.DISCARDED:

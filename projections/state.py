@@ -55,6 +55,10 @@ class StateProjection(Projection[TView], Generic[TView]):
     processing wrote."""
 
     aggregate_classes: ClassVar[tuple[type[Aggregate], ...]]
+    # True when `statements` write an aggregate's whole row(s) from its state, so that a
+    # later event's statements supersede an earlier one's; the row's `position` is taken
+    # from its first statement (an upsert that never updates it). See `Rows`.
+    supersedes: ClassVar[bool] = False
 
     def __init__(self, view: TView, repository: Repository[UUID]) -> None:
         super().__init__(view)
@@ -74,16 +78,13 @@ class StateProjection(Projection[TView], Generic[TView]):
         """Process consecutive recorded events as `process_event` would one by one, with
         one transaction and one tracking write for all of them. Events of other aggregates
         are recognised by their topic and not even decoded."""
-        statements: list[Statement] = []
-        used = False
+        rows = Rows(self)
         for notification in notifications:
             if not self.uses(notification.topic):
                 continue
-            used = True
             domain_event = app.mapper.to_domain_event(notification)
-            state = self._states.after(domain_event)
-            statements += self.statements(state, domain_event, notification.id)
-        self.write(Tracking(app.name, notifications[-1].id), statements, used)
+            rows.add(self._states.after(domain_event), domain_event, notification.id)
+        self.write(Tracking(app.name, notifications[-1].id), rows.statements(), rows.used)
 
     def write(self, tracking: Tracking, statements: list[Statement], used: bool) -> None:
         """Write the rows of consecutive events up to `tracking`, of which some were `used`."""
@@ -102,3 +103,32 @@ class StateProjection(Projection[TView], Generic[TView]):
 
     def statements(self, state: Any, domain_event: Any, position: int) -> list[Statement]:
         raise NotImplementedError
+
+
+class Rows:
+    """The statements of one projection for consecutive events. For a projection whose
+    statements for an aggregate state (`supersedes`) replace the earlier ones, only the
+    state after the aggregate's last event is turned into statements, given the position of
+    its first: that is all the earlier ones would have left, at a fraction of the cost."""
+
+    def __init__(self, projection: StateProjection[Any]) -> None:
+        self.projection = projection
+        self.used = False
+        self._statements: list[Statement] = []
+        self._latest: dict[UUID, tuple[Any, Any, int]] = {}
+
+    def add(self, state: Any, domain_event: Any, position: int) -> None:
+        self.used = True
+        if not self.projection.supersedes:
+            self._statements += self.projection.statements(state, domain_event, position)
+            return
+        # The state object is kept, not a copy: the aggregate's later events in this batch
+        # move it on (or replace it, when it was evicted from the cache and read again).
+        earlier = self._latest.get(state.id)
+        self._latest[state.id] = (state, domain_event, position if earlier is None else earlier[2])
+
+    def statements(self) -> list[Statement]:
+        statements = self._statements
+        for state, domain_event, position in self._latest.values():
+            statements += self.projection.statements(state, domain_event, position)
+        return statements
