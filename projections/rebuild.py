@@ -27,7 +27,7 @@ import contextlib
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from eventsourcing.postgres import PostgresDatastore
@@ -39,6 +39,7 @@ from projections.state import StateProjection
 from projections.view import View
 
 Progress = Callable[[int, int], None]
+TView = TypeVar("TView", bound=View)
 
 # How long the swap (or check) waits for the live tables' locks before trying again; the
 # new tables are caught up between attempts.
@@ -60,7 +61,10 @@ def _rebuild_key(projection_name: str) -> int:
 
 
 class _ScratchDatastore(PostgresDatastore):
-    """A datastore whose connections resolve unqualified names in `schema` first."""
+    """A datastore whose connections resolve unqualified names in `schema` first, and
+    commit without waiting for the disk: a crash loses the scratch tables anyway (a rebuild
+    starts over), and the swap's own commit, which waits, makes everything before it
+    durable."""
 
     def after_connect_func(self) -> Callable[[psycopg.Connection[Any]], None]:
         configure = super().after_connect_func()
@@ -69,8 +73,26 @@ class _ScratchDatastore(PostgresDatastore):
         def after_connect(conn: psycopg.Connection[Any]) -> None:
             configure(conn)
             conn.execute(search_path)
+            conn.execute("SET synchronous_commit TO off")
 
         return after_connect
+
+
+def scratch_view(
+    location: DatabaseLocation, schema: str, view_class: type[TView], tracking_table_name: str
+) -> tuple[TView, PostgresDatastore]:
+    """A view of the tables in the scratch `schema`, and the datastore it connects with."""
+    datastore = _ScratchDatastore(
+        dbname=location.dbname,
+        host=location.host,
+        port=location.port,
+        user=location.user,
+        password=location.password,
+        schema=schema,
+        pool_size=1,
+        max_overflow=1,
+    )
+    return view_class(datastore=datastore, tracking_table_name=tracking_table_name), datastore
 
 
 @dataclass
@@ -110,25 +132,15 @@ class Scratch:
         self.replayed = 0
         self.seconds = 0.0  # spent on this projection's rows in a replay with others
         self._lock_conn = psycopg.connect(location.conninfo(), autocommit=True)
-        self._datastore: _ScratchDatastore | None = None
+        self._datastore: PostgresDatastore | None = None
         try:
             if not self._try_lock(_rebuild_key(name)):
                 raise RebuildRunning(f"a rebuild or check of {name} is already running")
             # Holding the projection's lock keeps projectors out for the whole rebuild.
             self.leading = self._try_lock(lock_key(name))
             self._create_tables()
-            self._datastore = _ScratchDatastore(
-                dbname=location.dbname,
-                host=location.host,
-                port=location.port,
-                user=location.user,
-                password=location.password,
-                schema=self.schema,
-                pool_size=1,
-                max_overflow=1,
-            )
-            self.view = type(live)(
-                datastore=self._datastore, tracking_table_name=live.tracking_table_name
+            self.view, self._datastore = scratch_view(
+                location, self.schema, type(live), live.tracking_table_name
             )
             self.view.create_table()
             self.projection = projection_cls(self.view, app.repository)
