@@ -49,6 +49,13 @@ def main(argv: list[str] | None = None) -> int:
         help="rebuild into scratch tables, print the differences from the live tables, drop "
         "the scratch tables",
     )
+    rebuild.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="processes replaying all projections, each taking part of the tenants "
+        "(default: the number of cores, at most 4; 1 to replay in this process)",
+    )
     check = commands.add_parser(
         "verify", help="recompute the events' hash chains; exit 1 on the first broken link"
     )
@@ -207,6 +214,7 @@ def _create_tenant(settings: Settings, args: argparse.Namespace) -> int:
 
 def _rebuild(settings: Settings, args: argparse.Namespace) -> int:
     from projections.rebuild import RebuildRunning
+    from projections.rebuild_parts import default_workers
     from projections.runner import Projectors, check, rebuild, rebuild_all
 
     location, ledger = _ledger(settings)
@@ -223,7 +231,13 @@ def _rebuild(settings: Settings, args: argparse.Namespace) -> int:
             sys.stderr.flush()
 
         try:
-            rebuilt = rebuild_all(ledger, list(projectors.by_name.values()), location, show_all)
+            rebuilt = rebuild_all(
+                ledger,
+                list(projectors.by_name.values()),
+                location,
+                show_all,
+                workers=max(1, args.workers or default_workers()),
+            )
         except RebuildRunning as running:
             print(f"ledger rebuild: {running}", file=sys.stderr)
             return 1

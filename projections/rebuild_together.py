@@ -4,12 +4,13 @@ does for one."""
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from time import perf_counter as clock
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import psycopg
 from eventsourcing.persistence import Notification, Tracking
@@ -18,9 +19,13 @@ from psycopg import sql
 
 from ledger.application import Ledger
 from ledger.persistence import DatabaseLocation
+from projections import rebuild_parts
 from projections.rebuild import Progress, Scratch
-from projections.state import StateProjection, States
-from projections.view import Statement, View
+from projections.state import Rows, StateProjection, States
+from projections.view import View
+
+if TYPE_CHECKING:
+    from projections.rebuild_parts import Part
 
 
 @dataclass
@@ -40,15 +45,31 @@ def rebuild_projections(
     location: DatabaseLocation,
     progress: Progress,
     batch: int,
+    workers: int = 1,
 ) -> Rebuilt:
-    """Rebuild several projections at once (see `replay_together`) and swap each in."""
+    """Rebuild several projections at once (see `replay_together`) and swap each in; with
+    several `workers`, a long replay runs in as many processes (`rebuild_parts`)."""
     with contextlib.ExitStack() as stack:
         scratches = [
             stack.enter_context(Scratch(app, name, live, cls, location))
             for name, live, cls in projections
         ]
         stop = min(s.target() for s in scratches)
-        with _fewer_collections():
+        start = min(s.position for s in scratches)
+        if (
+            workers > 1
+            and stop - start >= rebuild_parts.PARALLEL_FROM
+            and rebuild_parts.every_event_linked(app, start, stop)
+        ):
+            replayed = rebuild_parts.replay_in_parts(
+                scratches, location, stop, progress, batch, workers
+            )
+            for scratch in scratches:
+                scratch.position = max(scratch.position, stop)
+                scratch.replayed += replayed.replayed[scratch.name]
+                scratch.seconds += replayed.seconds[scratch.name]
+            read, shared = replayed.read, replayed.shared_seconds
+        else:
             read, shared = replay_together(app, scratches, stop, progress, batch)
         for scratch in scratches:
             started = clock()
@@ -70,13 +91,31 @@ def _fewer_collections() -> Iterator[None]:
         gc.set_threshold(*thresholds)
 
 
+class Replayed(Protocol):
+    """What a replay writes into and keeps count in: a `Scratch`, or a worker's part of one."""
+
+    projection: StateProjection[Any]
+    position: int
+    replayed: int
+    seconds: float
+
+
 def replay_together(
-    app: Ledger, scratches: list[Scratch], stop: int, progress: Progress, batch: int
+    app: Ledger,
+    scratches: Sequence[Replayed],
+    stop: int,
+    progress: Progress,
+    batch: int,
+    part: Part | None = None,
 ) -> tuple[int, float]:
     """Replay the recorded events up to `stop` into every scratch in one read of the store:
     each event is decoded once and folded once, into a state that every projection using
     it reads, and each projection gets its rows from that state exactly as it would one by
-    one. Return how many events were read, and the seconds spent decoding and folding.
+    one (`Rows`: once per aggregate and batch where later rows supersede earlier ones).
+    Return how many events were read, and the seconds spent decoding and folding.
+
+    With a `part`, only the events of that part of the tenants are replayed, and the
+    tracking position is written under the part's own name (see `projections.rebuild_parts`).
 
     (Writing a batch's rows from a second thread while the next batch is decoded gained
     nothing: both need the interpreter most of the time.)"""
@@ -84,67 +123,97 @@ def replay_together(
     states = States(app.repository)
     users: dict[str, list[int]] = {}  # topic -> the scratches that use it
     read, shared = 0, 0.0
-    for notifications in recorded_events(app, min(starts), stop, batch):
-        written: list[list[Statement]] = [[] for _ in scratches]
-        used = [False] * len(scratches)
-        for notification in notifications:
-            using = users.get(notification.topic)
-            if using is None:
-                using = users[notification.topic] = [
-                    i for i, s in enumerate(scratches) if s.projection.uses(notification.topic)
-                ]
-            using = [i for i in using if notification.id > starts[i]]
-            if not using:
-                continue
-            started = clock()
-            domain_event = app.mapper.to_domain_event(notification)
-            state = states.after(domain_event)
-            shared += clock() - started
-            # Rows come from the state now: the next event of the aggregate changes it.
-            for i in using:
-                started = clock()
-                used[i] = True
-                written[i] += scratches[i].projection.statements(
-                    state, domain_event, notification.id
-                )
-                scratches[i].seconds += clock() - started
-        _write(app, scratches, notifications, written, used, progress, stop)
-        read += len(notifications)
+    tracking_name = app.name if part is None else part.tracking_name(app.name)
+    with _fewer_collections():
+        for notifications in recorded_events(app, min(starts), stop, batch, part):
+            rows = [Rows(s.projection) for s in scratches]
+            shared += _fold(app, states, scratches, starts, users, notifications, rows)
+            _write(tracking_name, scratches, notifications, rows, progress, stop)
+            read += len(notifications)
     for scratch in scratches:
         scratch.position = max(scratch.position, stop)
     return read, shared
 
 
-def _write(
+def _fold(
     app: Ledger,
-    scratches: list[Scratch],
+    states: States,
+    scratches: Sequence[Replayed],
+    starts: list[int],
+    users: dict[str, list[int]],
     notifications: list[Notification],
-    written: list[list[Statement]],
-    used: list[bool],
+    rows: list[Rows],
+) -> float:
+    """Decode and fold each event once and hand the state to the `rows` of every scratch
+    using it; return the seconds spent decoding and folding."""
+    shared = 0.0
+    for notification in notifications:
+        using = users.get(notification.topic)
+        if using is None:
+            using = users[notification.topic] = [
+                i for i, s in enumerate(scratches) if s.projection.uses(notification.topic)
+            ]
+        position = notification.id
+        using = [i for i in using if position > starts[i]]
+        if not using:
+            continue
+        started = clock()
+        domain_event = app.mapper.to_domain_event(notification)
+        state = states.after(domain_event)
+        shared += clock() - started
+        for i in using:
+            started = clock()
+            rows[i].add(state, domain_event, position)
+            scratches[i].seconds += clock() - started
+    return shared
+
+
+def _write(
+    tracking_name: str,
+    scratches: Sequence[Replayed],
+    notifications: list[Notification],
+    rows: list[Rows],
     progress: Progress,
     stop: int,
 ) -> None:
     last = notifications[-1].id
-    for i, scratch in enumerate(scratches):
+    for scratch, written in zip(scratches, rows, strict=True):
         if last > scratch.position:
             started = clock()
-            scratch.projection.write(Tracking(app.name, last), written[i], used[i])
-            scratch.replayed += sum(1 for n in notifications if n.id > scratch.position)
+            scratch.projection.write(
+                Tracking(tracking_name, last), written.statements(), written.used
+            )
+            scratch.replayed += len(notifications) - bisect.bisect_right(
+                notifications, scratch.position, key=_position
+            )
             scratch.position = last
             scratch.seconds += clock() - started
     progress(last, stop)
 
 
-def recorded_events(app: Ledger, start: int, stop: int, batch: int) -> Iterator[list[Notification]]:
+def _position(notification: Notification) -> int:
+    return notification.id
+
+
+def recorded_events(
+    app: Ledger, start: int, stop: int, batch: int, part: Part | None = None
+) -> Iterator[list[Notification]]:
     """The recorded events after `start` up to `stop`, in batches, from one server-side
     cursor in binary format (a query per batch, and rows as dictionaries, cost as much as
-    decoding them)."""
+    decoding them); with a `part`, only the events of its tenants."""
     recorder = app.recorder
     assert isinstance(recorder, PostgresApplicationRecorder)
-    query = sql.SQL(
-        "SELECT notification_id, originator_id, originator_version, topic, state FROM {}"
-        " WHERE notification_id > %s AND notification_id <= %s ORDER BY notification_id"
-    ).format(sql.Identifier(recorder.events_table_name))
+    columns = sql.SQL("e.notification_id, e.originator_id, e.originator_version, e.topic, e.state")
+    events = sql.SQL("{} e").format(sql.Identifier(recorder.events_table_name))
+    scope: sql.Composable = sql.SQL("e.notification_id > %s AND e.notification_id <= %s")
+    params: tuple[int, ...] = (start, stop)
+    if part is not None:
+        events = sql.SQL("{} JOIN event_chain c ON c.position = e.notification_id").format(events)
+        scope = sql.SQL("{} AND {}").format(scope, part.condition("c.tenant_id"))
+        params += (part.count, part.index)
+    query = sql.SQL("SELECT {} FROM {} WHERE {} ORDER BY e.notification_id").format(
+        columns, events, scope
+    )
     with (
         recorder.datastore.get_connection() as conn,
         conn.transaction(),
@@ -152,7 +221,7 @@ def recorded_events(app: Ledger, start: int, stop: int, batch: int) -> Iterator[
             name="rebuild_replay", binary=True, row_factory=psycopg.rows.tuple_row
         ) as cursor,
     ):
-        cursor.execute(query, (start, stop))
+        cursor.execute(query, params)
         while rows := cursor.fetchmany(batch):
             yield [
                 Notification(

@@ -244,15 +244,17 @@ def rebuild_all(
     location: DatabaseLocation,
     progress: Callable[[int, int], None] = lambda done, total: None,
     batch: int = 5000,
+    workers: int = 1,
 ) -> Rebuilt:
-    """Rebuild several projections in one read of the store and swap each in. See
-    `projections.rebuild_together.replay_together`."""
+    """Rebuild several projections in one read of the store and swap each in, the replay
+    in `workers` processes when it is long. See `projections.rebuild_together`."""
     return rebuild_projections(
         app,
         [(p.name, p.view, type(p.projection)) for p in projectors],
         location,
         progress,
         batch,
+        workers,
     )
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 from fastapi.testclient import TestClient
 
 from ledger.application import Ledger
 from ledger.persistence import DatabaseLocation
+from projections import rebuild_parts
 from projections.runner import Projectors, rebuild_all
 from tests.conftest import TenantClient
 from tests.integration.own_database import client, ledger, location, settings
@@ -38,3 +40,65 @@ def test_rebuilding_every_projection_together_yields_the_incremental_rows(
     assert rebuilt.read >= 9
     assert projectors.wait_for(tuple(projectors.by_name), projectors.head(), 10)
     assert {name: p.view.all_rows() for name, p in projectors.by_name.items()} == incremental
+
+
+def test_replaying_in_parts_by_tenant_yields_the_incremental_rows(
+    client: TestClient, ledger: Ledger, location: DatabaseLocation, monkeypatch: Any
+) -> None:
+    # Several tenants, so both parts get some; per tenant, events that touch other
+    # aggregates' rows (a credit note, an erasure blanking the tax documents' buyer name).
+    for n in range(6):
+        tenant = TenantClient(client, erase_within_retention=True)
+        customer = tenant.customer(name=f"Kunde {n}", email=f"k{n}@example.com")
+        invoice = tenant.finalized(customer_id=customer)
+        tenant.post(f"/v1/invoices/{invoice['id']}/payments", {"amount": "1.00"})
+        full = {"invoice_id": invoice["id"], "reason": "returned", "full": True}
+        assert tenant.post("/v1/credit-notes", full).status_code == 201
+        if n % 2:
+            assert tenant.post(f"/v1/customers/{customer}/erase").status_code == 200
+        tenant.draft()
+    app: Any = client.app
+    projectors: Projectors = app.state.projectors
+    assert projectors.wait_for(tuple(projectors.by_name), projectors.head(), 10)
+    incremental = {name: p.view.all_rows() for name, p in projectors.by_name.items()}
+    assert rebuild_parts.every_event_linked(ledger, 0, projectors.head())
+    monkeypatch.setattr(rebuild_parts, "PARALLEL_FROM", 0)
+    in_parts = []
+    replay_in_parts = rebuild_parts.replay_in_parts
+
+    def spied(*args: Any) -> rebuild_parts.PartsReplayed:
+        in_parts.append(args[-1])
+        return replay_in_parts(*args)
+
+    monkeypatch.setattr(rebuild_parts, "replay_in_parts", spied)
+
+    rebuilt = rebuild_all(ledger, list(projectors.by_name.values()), location, batch=7, workers=2)
+
+    assert in_parts == [2]
+    assert rebuilt.read == projectors.head()  # every event, by one part or the other
+    assert projectors.wait_for(tuple(projectors.by_name), projectors.head(), 10)
+    assert {name: p.view.all_rows() for name, p in projectors.by_name.items()} == incremental
+    # The projectors carry on from the swapped-in position.
+    later = TenantClient(client).finalized()
+    assert projectors.wait_for(tuple(projectors.by_name), projectors.head(), 10)
+    listed = projectors.by_name["invoice_list"].view.all_rows()["invoice_list"]
+    assert any(str(row["id"]) == later["id"] for row in listed)
+
+
+def test_a_store_with_events_outside_the_chain_is_replayed_in_one_process(
+    client: TestClient, ledger: Ledger, location: DatabaseLocation
+) -> None:
+    TenantClient(client).finalized()
+    app: Any = client.app
+    head = app.state.projectors.head()
+    with psycopg.connect(location.conninfo(), autocommit=True) as conn:
+        conn.execute(
+            "CREATE TEMP TABLE kept AS SELECT * FROM event_chain WHERE position = %s", (head,)
+        )
+        conn.execute("DELETE FROM event_chain WHERE position = %s", (head,))
+        try:
+            assert not rebuild_parts.every_event_linked(ledger, 0, head)
+            assert rebuild_parts.every_event_linked(ledger, 0, head - 1)
+        finally:
+            conn.execute("INSERT INTO event_chain SELECT * FROM kept")
+    assert rebuild_parts.every_event_linked(ledger, 0, head)
