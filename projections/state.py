@@ -107,9 +107,10 @@ class StateProjection(Projection[TView], Generic[TView]):
 
 class Rows:
     """The statements of one projection for consecutive events. For a projection whose
-    statements for an aggregate state (`supersedes`) replace the earlier ones, only the
-    state after the aggregate's last event is turned into statements, given the position of
-    its first: that is all the earlier ones would have left, at a fraction of the cost."""
+    statements for an aggregate state (`supersedes`) replace the earlier ones, and touch
+    only that aggregate's rows, only the state after the aggregate's last event is turned
+    into statements, given the position of its first: that is all the earlier ones would
+    have left, at a fraction of the cost."""
 
     def __init__(self, projection: StateProjection[Any]) -> None:
         self.projection = projection
@@ -128,7 +129,15 @@ class Rows:
         self._latest[state.id] = (state, domain_event, position if earlier is None else earlier[2])
 
     def statements(self) -> list[Statement]:
+        """The statements, those of superseding rows grouped by their text: an aggregate's
+        own statements keep their order, and those of different aggregates (different rows)
+        commute, so one discarded draft's DELETE does not split the batch's upserts in two."""
         statements = self._statements
+        by_shape: dict[tuple[int, ...], list[list[Statement]]] = {}
         for state, domain_event, position in self._latest.values():
-            statements += self.projection.statements(state, domain_event, position)
+            own = self.projection.statements(state, domain_event, position)
+            by_shape.setdefault(tuple(id(query) for query, _ in own), []).append(own)
+        for shape, aggregates in by_shape.items():
+            for i in range(len(shape)):
+                statements += [own[i] for own in aggregates]
         return statements
