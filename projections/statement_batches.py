@@ -16,8 +16,10 @@ ON CONFLICT ...` writes only its own row of `t`, so
 - DO NOTHING without a conflict target keeps the first row of a key in a multi-row INSERT
   as it does one by one, and a plain INSERT fails in one as it fails one by one.
 
-Any other statement (a DELETE, an INSERT with a subquery or an expression) runs where it
-stands, after everything queued before it.
+Consecutive deletes by one key column of one table (`DELETE FROM t WHERE c = %s`, as a
+discarded draft leaves the invoice list) run as one `c = ANY(keys)`. Any other statement
+(an UPDATE, an INSERT with a subquery or an expression) runs where it stands, after
+everything queued before it.
 """
 
 from __future__ import annotations
@@ -116,23 +118,50 @@ def _overwritten(tail: str, columns: list[str]) -> frozenset[int] | None:
     return frozenset(columns.index(a[1]) for a in assigned if a is not None)
 
 
+_DELETE = re.compile(r"\s*DELETE\s+FROM\s+([\w\".]+)\s+WHERE\s+(\w+)\s*=\s*%s\s*", re.I)
+
+
 def run(
     statements: Sequence[tuple[str, Any]],
     parsed: Callable[[str], Insert | None],
     types: Callable[[str], dict[str, str]],
     execute: Callable[[str, Any], object],
 ) -> None:
-    """Run the statements (query text, parameters) through `execute`, upserts batched;
+    """Run the statements (query text, parameters) through `execute`, upserts batched, and
+    consecutive single-key deletes of one table (`DELETE FROM t WHERE c = %s`) as one;
     `types` gives a table's column types."""
     queued: dict[str, list[tuple[Insert, tuple[Any, ...]]]] = {}
+    deleting: tuple[str, list[Any]] | None = None  # a delete's text and the keys so far
     for query, params in statements:
+        if deleting is not None and query == deleting[0]:
+            deleting[1].append(params[0])
+            continue
+        if deleting is not None:
+            _delete(*deleting, execute)
+            deleting = None
         insert = parsed(query)
-        if insert is None:
-            _flush(queued, types, execute)
-            execute(query, params)
-        else:
+        if insert is not None:
             queued.setdefault(insert.table, []).append((insert, insert.row(params)))
+            continue
+        _flush(queued, types, execute)
+        if _DELETE.fullmatch(query) and len(params) == 1:
+            deleting = (query, [params[0]])
+        else:
+            execute(query, params)
+    if deleting is not None:
+        _delete(*deleting, execute)
     _flush(queued, types, execute)
+
+
+def _delete(query: str, keys: list[Any], execute: Callable[[str, Any], object]) -> None:
+    match = _DELETE.fullmatch(query)
+    assert match is not None
+    if len(keys) == 1 or None in keys or not _one_type(keys):
+        for key in keys:
+            execute(query, (key,))
+        return
+    # Only the statement's own table and column names go in, no value.
+    execute(f"DELETE FROM {match[1]} WHERE {match[2]} = ANY(%s)", (keys,))  # noqa: S608
 
 
 def _flush(

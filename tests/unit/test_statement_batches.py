@@ -73,3 +73,28 @@ def test_rows_that_only_overwrite_come_to_one_per_key() -> None:
 
     # The name is only ever inserted: the first row's stays; n is overwritten: the last's.
     assert [params for _, params in executed] == [[[1, 2], ["first", "b"], [3, 5]]]
+
+
+def test_consecutive_single_key_deletes_of_a_table_run_as_one() -> None:
+    upsert = {"id": 9, "name": "x", "n": 1}
+    executed = run(
+        [
+            (UPSERT, upsert),
+            (DELETE, (1,)),
+            (DELETE, (2,)),
+            (DELETE, (3,)),
+            (UPSERT, upsert),
+            (DELETE, (4,)),
+            (DELETE, (None,)),  # matches nothing, one by one as in one
+        ]
+    )
+
+    assert [(query.split()[0], params) for query, params in executed] == [
+        ("INSERT", (9, "x", 1)),
+        ("DELETE", ([1, 2, 3],)),
+        ("INSERT", (9, "x", 1)),
+        ("DELETE", (4,)),
+        ("DELETE", (None,)),
+    ]
+    assert executed[1][0] == "DELETE FROM things WHERE id = ANY(%s)"
+    assert executed[3][0] == DELETE
