@@ -175,7 +175,8 @@ def _replay_part(job: _Job) -> PartsReplayed:
     from projections.rebuild import scratch_view
     from projections.rebuild_together import replay_together
 
-    app = Ledger(env=ledger_env(job.location, 2))
+    # The tables exist: several workers creating them at once would race in the catalogue.
+    app = Ledger(env={**ledger_env(job.location, 2), "CREATE_TABLE": "n"})
     datastores = []
     try:
         replayed = []

@@ -221,6 +221,9 @@ def recorded_events(
             name="rebuild_replay", binary=True, row_factory=psycopg.rows.tuple_row
         ) as cursor,
     ):
+        # The cursor's transaction idles while a batch is projected, longer than the
+        # datastore's idle-in-transaction limit when batches are big or the machine busy.
+        conn.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
         cursor.execute(query, params)
         while rows := cursor.fetchmany(batch):
             yield [
