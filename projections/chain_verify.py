@@ -1,43 +1,41 @@
-"""Verifying the hash chain: read the store in position order and recompute every link.
+"""Verifying the hash chain: every link recomputed in store order (`chain_walk` checks a
+range of positions), and the chain heads checked against where the chains end.
 
-A store of millions of events is streamed in one pass in binary format, the ids as their
-16 bytes, and each link is recomputed in a tight loop. Only a link that does not hold is
-turned into objects, to say exactly what is wrong with it.
+A large store is cut into ranges of positions, checked by a few processes at once, each
+range on a connection of its own, all in the one snapshot the caller's transaction exports.
+Processes, not threads: reading rows and hashing them both hold the GIL, so threads would
+take turns.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from itertools import islice
+import multiprocessing
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 from uuid import UUID
 
 import psycopg
 from psycopg import sql
 
-from projections.event_chain import (
-    GENESIS,
-    Break,
-    Verification,
-    link_digest,
-    tenant_in_state,
+from projections.chain_walk import (
+    EVENTS_TABLE,
+    FIRST,
+    LAST,
+    Span,
+    Walk,
+    check,
+    repeatable_read,
 )
+from projections.event_chain import Break, Verification
 
-BATCH = 20_000
-EVENTS_TABLE = "ledger_events"  # eventsourcing names it after the application
+WORKERS = 2  # processes checking ranges at once, each with a database backend: two cores
+RANGE = 100_000  # positions per range, about; a store of fewer per worker is not cut
 
-# `same`: the link names the event stored at its position (NULL when there is no link).
-_STORED = sql.SQL(
-    "SELECT e.notification_id, uuid_send(e.originator_id), e.originator_version, e.topic,"
-    " e.state, uuid_send(c.tenant_id), c.prev_position, c.hash,"
-    " c.originator_id = e.originator_id AND c.originator_version = e.originator_version,"
-    " CASE WHEN c.position IS NULL THEN"
-    "  (SELECT o.tenant_id FROM event_chain o WHERE o.originator_id = e.originator_id LIMIT 1)"
-    " END"
-    " FROM {events} e LEFT JOIN event_chain c ON c.position = e.notification_id"
-    " WHERE {scope} ORDER BY e.notification_id"
-)
 _DELETED = sql.SQL(
     "SELECT c.position, uuid_send(c.tenant_id), c.originator_id, c.originator_version, c.hash"
     " FROM event_chain c"
@@ -51,18 +49,26 @@ def verify(
     conn: psycopg.Connection,
     tenant: UUID | None = None,
     progress: Callable[[int], None] | None = None,
+    workers: int = WORKERS,
 ) -> Verification:
     """Check the chains of every tenant, or of one. Reads in one repeatable-read snapshot, so
-    appends during the check neither break it nor are half seen."""
+    appends during the check neither break it nor are half seen. A store of at least
+    `workers` times RANGE positions is checked in ranges by that many processes (1: all in
+    the calling thread). `progress` is called, from the calling thread, with the number of
+    events read so far."""
     conn.autocommit = False
     with conn.transaction():
-        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        # The whole result is wanted: plan for it, not for its first rows.
-        conn.execute("SET LOCAL cursor_tuple_fraction = 1")
+        repeatable_read(conn)
         recorded = heads(conn, tenant)
-        walk = _Walk(tenant, _deleted(conn, tenant))
-        _walk_stored(conn, walk, progress)
-        return walk.finish(recorded)
+        deleted = _deleted(conn, tenant)
+        spans = _spans(conn, workers)
+        reported = _Progress(progress)
+        if len(spans) == 1:
+            walks = [check(conn, tenant, spans[0], deleted, reported.add)]
+        else:
+            walks = _check_apart(conn, tenant, spans, deleted, workers, reported)
+        reported.finish()
+        return _verification(walks, recorded)
 
 
 def heads(conn: psycopg.Connection, tenant: UUID | None = None) -> dict[UUID, tuple[int, bytes]]:
@@ -76,154 +82,132 @@ def heads(conn: psycopg.Connection, tenant: UUID | None = None) -> dict[UUID, tu
     return {row[0]: (row[1], bytes(row[2])) for row in rows}
 
 
-class _Walk:
-    """Every tenant's chain recomputed in store order, and the breaks found so far. Tenants
-    are keyed by their ids' bytes, as read."""
+def _spans(conn: psycopg.Connection, workers: int) -> list[Span]:
+    """The store cut into as many spans for each worker, of RANGE positions or somewhat
+    fewer, or left whole; the first and the last are open, for links beyond the events."""
+    query = sql.SQL("SELECT min(notification_id), max(notification_id) FROM {}")
+    row = conn.execute(query.format(sql.Identifier(EVENTS_TABLE))).fetchone()
+    low, high = row if row else (None, None)
+    width = high - low + 1 if low is not None else 0
+    count = width // RANGE
+    if workers < 2 or count < workers:
+        return [Span(FIRST, LAST)]
+    count = math.ceil(count / workers) * workers
+    edges = [FIRST, *(low - 1 + width * k // count for k in range(1, count)), LAST]
+    return [Span(after, upto) for after, upto in pairwise(edges)]
 
-    def __init__(self, tenant: UUID | None, deleted: list[tuple[Any, ...]]) -> None:
-        self.tenant = tenant
-        self.last: dict[bytes, tuple[int, bytes]] = {}
-        self.breaks: list[Break] = []
-        self.checked = 0
-        # Links whose event is gone, merged into the scan by position.
-        self.deleted = deleted
-        self.next_deleted = deleted[0][0] if deleted else math.inf
 
-    def rows(self, rows: list[tuple[Any, ...]]) -> None:
-        """Check stored events in position order (the `_STORED` columns)."""
-        last, digests, topics = self.last, link_digest, _TopicBytes()
-        for position, originator, version, topic, state, tenant, prev, digest, same, owner in rows:
-            if position > self.next_deleted:
-                self._deleted_before(position)
-            if tenant is None:
-                self._unlinked(position, originator, version, topic, state, owner)
-                continue
-            self.checked += 1
-            known_position, previous = last.get(tenant, (None, GENESIS))
-            last[tenant] = (position, digest)
-            if prev != known_position:
-                self._gap(position, tenant, originator, version, prev, known_position)
-            elif (
-                not same
-                or digests(previous, position, originator, version, topics[topic], state) != digest
-            ):
-                self._break(position, tenant, originator, version, "altered", _ALTERED)
+def _check_apart(
+    conn: psycopg.Connection,
+    tenant: UUID | None,
+    spans: list[Span],
+    deleted: list[tuple[Any, ...]],
+    workers: int,
+    reported: _Progress,
+) -> list[Walk]:
+    """Check the spans in `workers` processes, each span on a connection of its own in
+    `conn`'s snapshot. The calling thread reports each span read; the first failure is
+    raised once the spans being checked are done, the others are not started."""
+    snapshot = _Snapshot.of(conn)
+    with _processes(min(workers, len(spans))) as pool:
+        checks = [
+            pool.submit(_check_alone, snapshot, tenant, span, span.within(deleted))
+            for span in spans
+        ]
+        try:
+            for check in as_completed(checks):
+                reported.add(check.result().read)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+    return [check.result() for check in checks]
 
-    def finish(self, recorded: dict[UUID, tuple[int, bytes]]) -> Verification:
-        self._deleted_before(math.inf)
-        for tenant_id, head in recorded.items():
-            reached = self.last.get(tenant_id.bytes)
-            if reached != head:
-                self.breaks.append(
-                    Break(
-                        head[0],
-                        tenant_id,
-                        None,
-                        None,
-                        "truncated",
-                        f"the tenant's chain head is at position {head[0]} but its chain ends "
-                        f"at {reached[0] if reached else None}: its last events were removed",
-                    )
-                )
-        self.breaks.sort(key=lambda b: b.position)
-        return Verification(self.checked, self.breaks, recorded)
 
-    def _deleted_before(self, position: float) -> None:
-        while self.deleted and self.deleted[0][0] < position:
-            at, tenant, originator, version, digest = self.deleted.pop(0)
-            self.checked += 1
-            self.last[tenant] = (at, digest)
-            self.breaks.append(
+def _check_alone(
+    snapshot: _Snapshot, tenant: UUID | None, span: Span, deleted: list[tuple[Any, ...]]
+) -> Walk:
+    """Check a span in a process of the pool."""
+    with snapshot.connect() as own:
+        return check(own, tenant, span, deleted, _unreported)
+
+
+def _unreported(rows: int) -> None:
+    """A process tells its progress by finishing its span."""
+
+
+def _processes(workers: int) -> ProcessPoolExecutor:
+    """Processes forked from a server process that has this module imported (each still
+    imports the caller's main module again), never from the caller's process, whose other
+    threads may hold locks."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    return ProcessPoolExecutor(workers, mp_context=context)
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """What another process needs to read in the snapshot a transaction exported."""
+
+    conninfo: str
+    password: str | None = field(repr=False)
+    exported: str
+
+    @classmethod
+    def of(cls, conn: psycopg.Connection) -> _Snapshot:
+        row = conn.execute("SELECT pg_export_snapshot()").fetchone()
+        return cls(conn.info.dsn, conn.info.password, row[0] if row else "")
+
+    @contextmanager
+    def connect(self) -> Iterator[psycopg.Connection]:
+        """A connection of its own, in a transaction that sees what the exporter's sees."""
+        with (
+            psycopg.connect(self.conninfo, password=self.password) as own,
+            own.transaction(),
+        ):
+            repeatable_read(own, self.exported)
+            yield own
+
+
+class _Progress:
+    """Events read so far, told to the caller's callback."""
+
+    def __init__(self, callback: Callable[[int], None] | None) -> None:
+        self.callback = callback
+        self.seen = 0
+
+    def add(self, rows: int) -> None:
+        self.seen += rows
+        if self.callback is not None:
+            self.callback(self.seen)
+
+    def finish(self) -> None:
+        if self.callback is not None and not self.seen:
+            self.callback(0)
+
+
+def _verification(walks: list[Walk], recorded: dict[UUID, tuple[int, bytes]]) -> Verification:
+    """The spans' findings together, with the heads the chains do not reach: each tenant's
+    chain ends where the last span holding a link of it left it."""
+    breaks = [found for walk in walks for found in walk.breaks]
+    reached: dict[bytes, tuple[int, bytes]] = {}
+    for walk in walks:
+        reached.update(walk.last)
+    for tenant_id, head in recorded.items():
+        end = reached.get(tenant_id.bytes)
+        if end != head:
+            breaks.append(
                 Break(
-                    at,
-                    UUID(bytes=tenant),
-                    originator,
-                    version,
-                    "deleted",
-                    "the chain links an event here that the store no longer holds",
+                    head[0],
+                    tenant_id,
+                    None,
+                    None,
+                    "truncated",
+                    f"the tenant's chain head is at position {head[0]} but its chain ends "
+                    f"at {end[0] if end else None}: its last events were removed",
                 )
             )
-        self.next_deleted = self.deleted[0][0] if self.deleted else math.inf
-
-    def _unlinked(
-        self,
-        position: int,
-        originator: bytes,
-        version: int,
-        topic: str,
-        state: bytes,
-        owner: UUID | None,
-    ) -> None:
-        # Events written by hand have no link: they are kept when their aggregate (or, for a
-        # new one, the tenant their state names) is the tenant's.
-        aggregate = UUID(bytes=originator)
-        owner = owner or (tenant_in_state(aggregate, topic, state) if version == 1 else None)
-        if self.tenant is not None and owner != self.tenant:
-            return
-        self.checked += 1
-        self.breaks.append(
-            Break(
-                position,
-                owner,
-                aggregate,
-                version,
-                "inserted",
-                "the event is in no tenant's chain: it was written outside the ledger",
-            )
-        )
-
-    def _gap(
-        self,
-        position: int,
-        tenant: bytes,
-        originator: bytes,
-        version: int,
-        prev: int | None,
-        known: int | None,
-    ) -> None:
-        detail = (
-            f"this event links to position {prev} but the tenant's previous event in the "
-            f"store is at {known}: events between were deleted with their links"
-        )
-        self._break(position, tenant, originator, version, "deleted", detail)
-
-    def _break(
-        self, position: int, tenant: bytes, originator: bytes, version: int, kind: str, detail: str
-    ) -> None:
-        self.breaks.append(
-            Break(position, UUID(bytes=tenant), UUID(bytes=originator), version, kind, detail)
-        )
-
-
-_ALTERED = "the stored event does not hash to its link: it was changed after it was appended"
-
-
-class _TopicBytes(dict[str, bytes]):
-    """Topics in UTF-8, encoded once each."""
-
-    def __missing__(self, topic: str) -> bytes:
-        self[topic] = encoded = topic.encode()
-        return encoded
-
-
-def _walk_stored(
-    conn: psycopg.Connection, walk: _Walk, progress: Callable[[int], None] | None
-) -> None:
-    tenant = walk.tenant
-    scope = sql.SQL("(c.tenant_id = %s OR c.position IS NULL)") if tenant else sql.SQL("TRUE")
-    query = _STORED.format(events=sql.Identifier(EVENTS_TABLE), scope=scope)
-    seen = 0
-    with conn.cursor() as cursor:
-        # Streamed, the server reads on while this process hashes; fetched from a named
-        # cursor, each waited for the other.
-        streamed = cursor.stream(query, (tenant,) if tenant else None, binary=True, size=1000)
-        while rows := list(islice(streamed, BATCH)):
-            walk.rows(rows)
-            seen += len(rows)
-            if progress is not None:
-                progress(seen)
-    if progress is not None and not seen:
-        progress(seen)
+    breaks.sort(key=lambda b: b.position)
+    return Verification(sum(walk.checked for walk in walks), breaks, recorded)
 
 
 def _deleted(conn: psycopg.Connection, tenant: UUID | None) -> list[tuple[Any, ...]]:

@@ -116,7 +116,9 @@ def verify_chain(request: Request, caller: Auditor) -> Response:
 def verification(request: Request, caller: Caller) -> dict[str, Any]:
     location = request.app.state.projectors.location
     with psycopg.connect(location.conninfo()) as conn:
-        result = verify(conn, caller.tenant_id)
+        # In this process: a request does not start processes in the API server (`ledger
+        # verify` checks a large store in several).
+        result = verify(conn, caller.tenant_id, workers=1)
     breaks = [
         {
             "position": b.position,

@@ -1,19 +1,24 @@
 """Tamper evidence: each tenant's events form a hash chain written as they are appended, and
 verification pinpoints an event changed, deleted or inserted by hand in PostgreSQL.
 
-Each test tampers with a database of its own, so the session's shared database stays whole.
+Each test tampers with a database of its own, so the session's shared database stays whole;
+tests that only read share one untouched store. Verification is also checked in ranges of a
+position or a few, by worker processes, and seen to find exactly what one pass finds.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import orjson
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
@@ -25,6 +30,7 @@ from api.app import create_app
 from api.checkpoints import new_key, public_key_of, signature_holds, signing_key
 from api.settings import Settings
 from ledger.persistence import DatabaseLocation
+from projections import chain_verify
 from projections.chain_verify import verify
 from projections.event_chain import GENESIS, link_hash
 from tests.conftest import ADMIN_TOKEN, TenantClient
@@ -41,17 +47,71 @@ class Store:
             return cursor.fetchall() if cursor.description else []
 
     def verify(self, tenant: UUID | None = None) -> Any:
+        """The verification in the calling thread, once it has been seen that two processes
+        checking the store in ranges of one position, each event starting a range, find the
+        same."""
+        whole = self.verify_in(1, tenant)
+        with ranges_of(1):
+            assert self.verify_in(2, tenant) == whole
+        return whole
+
+    def verify_in(
+        self,
+        workers: int,
+        tenant: UUID | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> Any:
         with psycopg.connect(self.location.conninfo()) as conn:
-            return verify(conn, tenant)
+            return verify(conn, tenant, progress, workers)
+
+    def width(self) -> int:
+        """How many positions the store spans."""
+        [(width,)] = self.sql(
+            "SELECT coalesce(max(notification_id) - min(notification_id) + 1, 0) FROM ledger_events"
+        )
+        return int(width)
+
+
+@contextmanager
+def ranges_of(positions: int) -> Iterator[None]:
+    """Verification cuts the store into ranges of so many positions meanwhile."""
+    before = chain_verify.RANGE
+    chain_verify.RANGE = positions
+    try:
+        yield
+    finally:
+        chain_verify.RANGE = before
+
+
+@pytest.fixture(autouse=True)
+def split_small_stores(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store of a few events is checked in ranges, of one position each, as large ones are."""
+    monkeypatch.setattr(chain_verify, "RANGE", 1)
 
 
 @pytest.fixture
 def store(location: DatabaseLocation, tmp_path: Path) -> Iterator[Store]:
+    with own_store(location, tmp_path) as own:
+        yield own
+
+
+@pytest.fixture(scope="module")
+def intact(
+    location: DatabaseLocation, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Store, TenantClient]]:
+    """A store no test tampers with, and its first tenant."""
+    with own_store(location, tmp_path_factory.mktemp("intact")) as own:
+        a, _, _ = business(own)
+        yield own, a
+
+
+@contextmanager
+def own_store(location: DatabaseLocation, data_dir: Path) -> Iterator[Store]:
     own = location.with_dbname(f"ledger_chain_{uuid.uuid4().hex[:10]}")
     settings = Settings.model_validate(
         {
             "DATABASE_URL": own.url(),
-            "LEDGER_DATA_DIR": str(tmp_path),
+            "LEDGER_DATA_DIR": str(data_dir),
             "LEDGER_ADMIN_TOKEN": ADMIN_TOKEN,
             "LEDGER_LOG_LEVEL": "warning",
         }
@@ -272,3 +332,122 @@ def relink(store: Store, tenant: UUID) -> None:
         previous = link_hash(previous, position, originator, version, topic, state)
         store.sql("UPDATE event_chain SET hash = %s WHERE position = %s", (previous, position))
     store.sql("UPDATE event_chain_heads SET hash = %s WHERE tenant_id = %s", (previous, tenant))
+
+
+def test_a_chain_verifies_whichever_ranges_it_is_read_in(
+    intact: tuple[Store, TenantClient],
+) -> None:
+    # In ranges of one position each event, a tenant's first among them, starts a range and
+    # both tenants' chains cross every boundary: by two processes, and by three, with more
+    # ranges than positions. Then two ranges, and a store no larger than one range.
+    store, _ = intact
+    events = store.sql("SELECT count(*) FROM ledger_events")[0][0]
+    width = store.width()
+
+    for positions, workers in ((1, 2), (1, 3), (width // 2, 2), (width, 2), (width + 1, 2)):
+        with ranges_of(positions):
+            result = store.verify_in(workers)
+        assert result.ok, (positions, workers, result.breaks)
+        assert result.checked == events
+
+
+def test_each_kind_of_tampering_is_found_whichever_the_ranges(store: Store) -> None:
+    a, b, invoice = business(store)
+    chain = store.sql("SELECT position, tenant_id FROM event_chain ORDER BY position")
+    of_a = [position for position, tenant in chain if tenant == a.id]
+    of_b = [position for position, tenant in chain if tenant == b.id]
+    [(altered,)] = store.sql(
+        "UPDATE ledger_events SET state = state || ' '::bytea WHERE originator_id = %s"
+        " AND originator_version = 1 RETURNING notification_id",
+        (UUID(invoice["id"]),),
+    )
+    # A link altered: the next link hashes the stored one, so it breaks too, also when it
+    # starts a range.
+    store.sql("UPDATE event_chain SET hash = sha256(hash) WHERE position = %s", (of_a[1],))
+    store.sql("DELETE FROM ledger_events WHERE notification_id = %s", (of_b[2],))
+    # Deleted with its link: the tenant's next event notices.
+    store.sql("DELETE FROM ledger_events WHERE notification_id = %s", (of_a[-2],))
+    store.sql("DELETE FROM event_chain WHERE position = %s", (of_a[-2],))
+    [(version, topic, state)] = store.sql(
+        "SELECT originator_version, topic, state FROM ledger_events WHERE notification_id = %s",
+        (of_a[0],),
+    )
+    [(inserted,)] = store.sql(
+        "INSERT INTO ledger_events (originator_id, originator_version, topic, state)"
+        " VALUES (%s, %s, %s, %s) RETURNING notification_id",
+        (a.id, version + 100, topic, state),
+    )
+    store.sql("DELETE FROM ledger_events WHERE notification_id = %s", (of_b[-1],))
+    store.sql("DELETE FROM event_chain WHERE position = %s", (of_b[-1],))
+
+    result = store.verify()  # and by two processes in ranges of one position
+
+    expected = {
+        (altered, "altered"),
+        (of_a[1], "altered"),
+        (of_a[2], "altered"),
+        (of_b[2], "deleted"),
+        (of_a[-1], "deleted"),
+        (inserted, "inserted"),
+        (of_b[-1], "truncated"),
+    }
+    assert [(x.position, x.kind) for x in result.breaks or []] == sorted(expected)
+
+
+def test_an_empty_store_verifies_in_any_number_of_workers(store: Store) -> None:
+    for workers in (1, 2):
+        calls: list[int] = []
+        result = store.verify_in(workers, progress=calls.append)
+        assert (result.ok, result.checked, calls) == (True, 0, [0])
+
+
+def test_progress_counts_the_events_read_in_every_range_on_the_calling_thread(
+    intact: tuple[Store, TenantClient],
+) -> None:
+    store, _ = intact
+    events = store.sql("SELECT count(*) FROM ledger_events")[0][0]
+    calls: list[tuple[int, int]] = []
+
+    store.verify_in(2, progress=lambda done: calls.append((done, threading.get_ident())))
+
+    counts = [done for done, _ in calls]
+    assert counts == sorted(set(counts))
+    assert len(counts) > 2
+    assert counts[-1] == events
+    assert {thread for _, thread in calls} == {threading.get_ident()}
+
+
+def test_a_range_that_cannot_be_checked_fails_the_verification(store: Store) -> None:
+    # An event written by hand as a new aggregate's first names its tenant in its state;
+    # this one's state is not JSON.
+    a, _, _ = business(store)
+    store.sql(
+        "INSERT INTO ledger_events (originator_id, originator_version, topic, state)"
+        " VALUES (%s, 1, 'ledger.domain.customer:Customer.Created', 'not json')",
+        (uuid.uuid4(),),
+    )
+    a.customer()  # ranges after it are checked too
+
+    for workers in (1, 2):
+        with pytest.raises(orjson.JSONDecodeError):
+            store.verify_in(workers)
+
+
+def test_events_appended_as_the_ranges_start_are_seen_by_none(
+    intact: tuple[Store, TenantClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, a = intact
+    [(events,)] = store.sql("SELECT count(*) FROM ledger_events")
+    processes = chain_verify._processes
+
+    def appending_first(workers: int) -> Any:
+        a.customer()  # committed after the snapshot, before any range is read
+        return processes(workers)
+
+    monkeypatch.setattr(chain_verify, "_processes", appending_first)
+
+    result = store.verify_in(2)
+
+    assert result.ok, result.breaks
+    assert result.checked == events
+    assert store.verify_in(1).checked > events
