@@ -7,7 +7,8 @@ same events:
 
 - baselines: reading every event of the store (raw), and reading and decoding each to a
   domain event, through the same reader the rebuild uses;
-- `ledger verify`: reading the store and the chain and recomputing every link;
+- `ledger verify`: reading the store and the chain and recomputing every link, in ranges
+  checked by two processes;
 - rebuilding every projection together (`rebuild_all`): one read of the store per process,
   as many processes as cores (at most 4), each replaying part of the tenants; then swapping
   each projection in.
@@ -33,7 +34,7 @@ from typing import Any
 import psycopg
 
 from ledger.application import Ledger
-from projections.chain_verify import verify
+from projections.chain_verify import WORKERS, verify
 from projections.event_chain import ledger_env
 from projections.rebuild_parts import default_workers
 from projections.rebuild_together import recorded_events
@@ -150,7 +151,8 @@ def _run(ledger: Ledger, db: Any, args: argparse.Namespace) -> None:
     rate = result.checked / checking.wall
     print(
         f"verify                 : {rate:12,.0f} events/s ({result.checked:,} in "
-        f"{checking.wall:.1f} s; chain {'intact' if result.ok else 'BROKEN'}; "
+        f"{checking.wall:.1f} s by {WORKERS} processes checking ranges, their CPU and their "
+        f"backends' not counted; chain {'intact' if result.ok else 'BROKEN'}; "
         f"{checking.cpu_text()}); ratio {rate / baseline:.2f} (to read only "
         f"{rate / raw_rate:.2f}); target {VERIFY_TARGET:,.0f}: {_verdict(rate, VERIFY_TARGET)}"
     )
