@@ -24,6 +24,7 @@ from ledger.application import Ledger
 from ledger.context import CommandContext
 from ledger.persistence import DatabaseLocation, default_data_dir, embedded_server_location
 from projections.migrations import ensure_database, migrate
+from tests.tenant_profile import TENANT
 
 ADMIN_TOKEN = "test-admin-token"
 
@@ -91,20 +92,6 @@ def client(settings: Settings) -> Iterator[TestClient]:
 @pytest.fixture(scope="session")
 def ledger(client: TestClient) -> Ledger:
     return ledger_behind(client)
-
-
-TENANT = {
-    "legal_name": "Muster GmbH",
-    "address": {"line1": "Hauptstr. 1", "city": "Berlin", "postal_code": "10115", "country": "DE"},
-    "country": "DE",
-    "vat_id": "DE136695976",
-    "currency": "EUR",
-    "invoice_prefix": "INV",
-    "payment_terms_days": 14,
-    "locale": "de",
-    # Most tests type their rates; the tax engine's own tests use tenants that do not.
-    "allow_tax_rate_override": True,
-}
 
 
 class TenantClient:

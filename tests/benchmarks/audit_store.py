@@ -28,20 +28,10 @@ from ledger.application import Ledger
 from ledger.context import CommandContext, acting_as
 from ledger.domain.credit_note import CreditRequest
 from projections.event_chain import GENESIS, NO_TENANT, link_hash, tenant_in_state
+from tests.tenant_profile import TENANT
 
 EVENTS_TABLE = "ledger_events"
-PROFILE = {
-    "legal_name": "Muster GmbH",
-    "address": {"line1": "Hauptstr. 1", "city": "Berlin", "postal_code": "10115", "country": "DE"},
-    "country": "DE",
-    "vat_id": "DE136695976",
-    "currency": "EUR",
-    "invoice_prefix": "INV",
-    "credit_note_prefix": "CN",
-    "payment_terms_days": 14,
-    "locale": "de",
-    "allow_tax_rate_override": True,
-}
+PROFILE = {**TENANT, "credit_note_prefix": "CN"}
 CUSTOMERS = 40
 INVOICES = 600
 FIRST_DAY = date(2025, 1, 2)

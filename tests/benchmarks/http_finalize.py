@@ -28,19 +28,9 @@ from tests.benchmarks.load import (
     run_phase,
 )
 from tests.benchmarks.server import HOST, Uvicorn
+from tests.tenant_profile import TENANT as SHARED_TENANT
 
-# As tests/conftest.py TENANT: it allows the explicit tax rates the lines below carry.
-TENANT = {
-    "legal_name": "Bench GmbH",
-    "address": {"line1": "Hauptstr. 1", "city": "Berlin", "postal_code": "10115", "country": "DE"},
-    "country": "DE",
-    "vat_id": "DE136695976",
-    "currency": "EUR",
-    "invoice_prefix": "INV",
-    "payment_terms_days": 14,
-    "locale": "de",
-    "allow_tax_rate_override": True,
-}
+TENANT = {**SHARED_TENANT, "legal_name": "Bench GmbH"}
 LINES = [
     {"description": "Consulting", "quantity": "8", "unit_price": "120.00", "tax_rate": "19"},
     {"description": "Travel", "quantity": "1", "unit_price": "89.90", "tax_rate": "19"},
