@@ -15,6 +15,7 @@ import os
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from eventsourcing.utils import get_topic, resolve_topic
 from psycopg import sql
@@ -38,19 +39,44 @@ def default_workers() -> int:
 
 @dataclass(frozen=True)
 class Part:
-    """The `index`-th of `count` parts of the tenants, by the last byte of the tenant id
-    (random in a UUID 4; events of no tenant, under the nil UUID, fall in part 0)."""
+    """The `index`-th of `count` parts of the tenants: those named in `tenants` (events of
+    no tenant are under the nil UUID)."""
 
     index: int
     count: int
+    tenants: tuple[UUID, ...]
 
     def condition(self, tenant_column: str) -> sql.Composable:
-        """SQL true for the tenants of this part; takes the parameters (count, index)."""
-        return sql.SQL("get_byte(uuid_send({}), 15) %% %s = %s").format(sql.SQL(tenant_column))
+        """SQL true for the tenants of this part; takes the parameters `params`."""
+        return sql.SQL("{} = ANY(%s)").format(sql.SQL(tenant_column))
+
+    def params(self) -> tuple[list[UUID]]:
+        return (list(self.tenants),)
 
     def tracking_name(self, application_name: str) -> str:
         """The name a part's worker tracks its position under, apart from the others'."""
         return f"{application_name}/part-{self.index}-of-{self.count}"
+
+
+def balanced_parts(app: Ledger, start: int, stop: int, count: int) -> list[Part]:
+    """The tenants with events after `start` up to `stop`, split into `count` parts of about
+    as many events each (the largest tenant first into the smallest part): the replay
+    lasts as long as its largest part."""
+    with app.recorder.datastore.transaction(commit=False) as curs:  # type: ignore[attr-defined]
+        curs.execute(
+            "SELECT tenant_id, count(*) AS events FROM event_chain"
+            " WHERE position > %s AND position <= %s GROUP BY tenant_id"
+            " ORDER BY count(*) DESC, tenant_id",
+            (start, stop),
+        )
+        tenants = [(row["tenant_id"], row["events"]) for row in curs.fetchall()]
+    sizes = [0] * count
+    members: list[list[UUID]] = [[] for _ in range(count)]
+    for tenant, events in tenants:
+        smallest = sizes.index(min(sizes))
+        sizes[smallest] += events
+        members[smallest].append(tenant)
+    return [Part(k, count, tuple(members[k])) for k in range(count)]
 
 
 @dataclass(frozen=True)
@@ -133,8 +159,10 @@ def replay_in_parts(
         workers, mp_context=context, initializer=_share, initargs=(reached,)
     ) as pool:
         futures = [
-            pool.submit(_replay_part, _Job(location, Part(k, workers), stop, batch, projections))
-            for k in range(workers)
+            pool.submit(_replay_part, _Job(location, part, stop, batch, projections))
+            for part in balanced_parts(
+                scratches[0].app, min(s.position for s in scratches), stop, workers
+            )
         ]
         _follow(futures, reached, stop, progress)
         for future in futures:

@@ -206,11 +206,11 @@ def recorded_events(
     columns = sql.SQL("e.notification_id, e.originator_id, e.originator_version, e.topic, e.state")
     events = sql.SQL("{} e").format(sql.Identifier(recorder.events_table_name))
     scope: sql.Composable = sql.SQL("e.notification_id > %s AND e.notification_id <= %s")
-    params: tuple[int, ...] = (start, stop)
+    params: tuple[Any, ...] = (start, stop)
     if part is not None:
         events = sql.SQL("{} JOIN event_chain c ON c.position = e.notification_id").format(events)
         scope = sql.SQL("{} AND {}").format(scope, part.condition("c.tenant_id"))
-        params += (part.count, part.index)
+        params += part.params()
     query = sql.SQL("SELECT {} FROM {} WHERE {} ORDER BY e.notification_id").format(
         columns, events, scope
     )

@@ -16,6 +16,13 @@ ON CONFLICT ...` writes only its own row of `t`, so
 - DO NOTHING without a conflict target keeps the first row of a key in a multi-row INSERT
   as it does one by one, and a plain INSERT fails in one as it fails one by one.
 
+Where a caller can copy (`run`'s `copy`), the rows of a multi-row INSERT that only adds
+rows (DO NOTHING, or no ON CONFLICT) go by COPY instead, when there are at least
+`COPY_FROM` of them and no two with the same conflict key: that is the same rows at a
+fraction of the cost on both sides (a rebuild's rows are mostly such). COPY has no ON
+CONFLICT: where a row meets one, it fails with the unique violation, and the caller runs
+the whole transaction again without copying (`View.record`).
+
 Consecutive deletes by one key column of one table (`DELETE FROM t WHERE c = %s`, as a
 discarded draft leaves the invoice list) run as one `c = ANY(keys)`. Any other statement
 (an UPDATE, an INSERT with a subquery or an expression) runs where it stands, after
@@ -35,8 +42,11 @@ _INSERT = re.compile(
     r"(?P<tail>(?:\s*ON\s+CONFLICT\s*(?:\((?P<target>[^()]*)\))?\s*DO\s+(?:NOTHING|UPDATE\s+SET\s+.*))?\s*)",
     re.IGNORECASE | re.DOTALL,
 )
+_INTO = re.compile(r"^\s*INSERT\s+INTO\s+(?=[\w\".]+)", re.IGNORECASE)
+_ALIAS = re.compile(r"\s+AS\s+\w+\s*(?=\()", re.IGNORECASE)
 _PLACEHOLDER = re.compile(r"%(?:\((?P<name>\w+)\))?s")
 _MAX_ROWS = 5000
+COPY_FROM = 200
 
 
 @dataclass(frozen=True)
@@ -57,6 +67,16 @@ class Insert:
         if self.names is None:
             return tuple(params)
         return tuple(params[name] for name in self.names)
+
+    @property
+    def appends(self) -> bool:
+        """Whether it only ever adds its row (DO NOTHING, or no ON CONFLICT)."""
+        return "UPDATE" not in self.tail.upper()
+
+    @property
+    def copy_statement(self) -> str:
+        """COPY into the same table and columns, named as the insert names them."""
+        return _ALIAS.sub(" ", _INTO.sub("COPY ", self.head, count=1), count=1) + " FROM STDIN"
 
     @property
     def statement_of_one(self) -> str:
@@ -121,15 +141,20 @@ def _overwritten(tail: str, columns: list[str]) -> frozenset[int] | None:
 _DELETE = re.compile(r"\s*DELETE\s+FROM\s+([\w\".]+)\s+WHERE\s+(\w+)\s*=\s*%s\s*", re.I)
 
 
+Copy = Callable[["Insert", list[tuple[Any, ...]]], object]
+
+
 def run(
     statements: Sequence[tuple[str, Any]],
     parsed: Callable[[str], Insert | None],
     types: Callable[[str], dict[str, str]],
     execute: Callable[[str, Any], object],
+    copy: Copy | None = None,
 ) -> None:
     """Run the statements (query text, parameters) through `execute`, upserts batched, and
     consecutive single-key deletes of one table (`DELETE FROM t WHERE c = %s`) as one;
-    `types` gives a table's column types."""
+    `types` gives a table's column types. With `copy`, many rows that only add go through
+    it (see above)."""
     queued: dict[str, list[tuple[Insert, tuple[Any, ...]]]] = {}
     deleting: tuple[str, list[Any]] | None = None  # a delete's text and the keys so far
     for query, params in statements:
@@ -143,14 +168,14 @@ def run(
         if insert is not None:
             queued.setdefault(insert.table, []).append((insert, insert.row(params)))
             continue
-        _flush(queued, types, execute)
+        _flush(queued, types, execute, copy)
         if _DELETE.fullmatch(query) and len(params) == 1:
             deleting = (query, [params[0]])
         else:
             execute(query, params)
     if deleting is not None:
         _delete(*deleting, execute)
-    _flush(queued, types, execute)
+    _flush(queued, types, execute, copy)
 
 
 def _delete(query: str, keys: list[Any], execute: Callable[[str, Any], object]) -> None:
@@ -168,12 +193,17 @@ def _flush(
     queued: dict[str, list[tuple[Insert, tuple[Any, ...]]]],
     types: Callable[[str], dict[str, str]],
     execute: Callable[[str, Any], object],
+    copy: Copy | None,
 ) -> None:
     for rows in queued.values():
         start = 0
         for end in range(1, len(rows) + 1):
             if end == len(rows) or rows[end][0] != rows[start][0]:
-                _insert(rows[start][0], [row for _, row in rows[start:end]], types, execute)
+                insert, batch = rows[start][0], [row for _, row in rows[start:end]]
+                if copy is not None and _copyable(insert, batch):
+                    copy(insert, batch)
+                else:
+                    _insert(insert, batch, types, execute)
                 start = end
     queued.clear()
 
@@ -210,6 +240,15 @@ def _insert(
             else:  # an array holds one type: these go one by one
                 for row in chunk:
                     execute(insert.statement_of_one, row)
+
+
+def _copyable(insert: Insert, rows: list[tuple[Any, ...]]) -> bool:
+    if not insert.appends or len(rows) < COPY_FROM:
+        return False
+    if insert.key is None:
+        return True
+    key = insert.key
+    return len({tuple(row[i] for i in key) for row in rows}) == len(rows)
 
 
 def _merged(

@@ -6,8 +6,10 @@ import contextlib
 import threading
 import time
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
+import psycopg
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from psycopg import sql
@@ -44,23 +46,42 @@ class View(PostgresTrackingRecorder):
     def record(self, tracking: Tracking, statements: Sequence[Statement] = ()) -> None:
         """Apply the statements and move the tracking position, atomically.
 
-        Upserts are folded into multi-row statements (`statement_batches`), and several
-        statements are pipelined: they go to the server without waiting for each other's
-        answers, so a batch costs about one round trip and a commit."""
-        with (
-            self.datastore.get_connection() as conn,
-            conn.transaction(),
-            conn.cursor() as curs,
-        ):
-            queries = [(self._query(statement, conn), params) for statement, params in statements]
-            self._learn_types(curs, queries)
-            # The pipeline ends (and its results are read) before the tracking insert,
-            # whose returned row is read on its own.
-            with conn.pipeline() if len(statements) > 2 else contextlib.nullcontext():
-                statement_batches.run(queries, self._parsed, self._types, curs.execute)
-            self._insert_tracking(curs, tracking)
+        Upserts are folded into multi-row statements (`statement_batches`). Few statements
+        are pipelined: they go to the server without waiting for each other's answers, so
+        a batch costs about one round trip and a commit. Many (a rebuild's, a catching up
+        projector's) have their appended rows copied instead, and where a copied row meets
+        a conflict the transaction runs again without copying."""
+        many = len(statements) >= statement_batches.COPY_FROM
+        with self.datastore.get_connection() as conn:
+            try:
+                self._record(conn, tracking, statements, copy=many)
+            except (psycopg.errors.UniqueViolation, psycopg.errors.ExclusionViolation):
+                if not many:
+                    raise
+                self._record(conn, tracking, statements, copy=False)
         self._written_at = time.monotonic()
         self._moved_to(tracking.notification_id)
+
+    def _record(
+        self,
+        conn: psycopg.Connection[Any],
+        tracking: Tracking,
+        statements: Sequence[Statement],
+        copy: bool,
+    ) -> None:
+        with conn.transaction(), conn.cursor() as curs:
+            queries = [(self._query(statement, conn), params) for statement, params in statements]
+            self._learn_types(curs, queries)
+            if copy:  # COPY cannot run in a pipeline; round trips matter little here
+                statement_batches.run(
+                    queries, self._parsed, self._types, curs.execute, partial(_copy, curs)
+                )
+            else:
+                # The pipeline ends (and its results are read) before the tracking insert,
+                # whose returned row is read on its own.
+                with conn.pipeline() if len(statements) > 2 else contextlib.nullcontext():
+                    statement_batches.run(queries, self._parsed, self._types, curs.execute)
+            self._insert_tracking(curs, tracking)
 
     def _query(self, statement: sql.SQL | sql.Composed | str, conn: Any) -> str:
         if isinstance(statement, str):
@@ -174,3 +195,9 @@ class View(PostgresTrackingRecorder):
 
     def all_rows(self) -> dict[str, list[dict[str, Any]]]:
         return {table: self.rows(table) for table in self.tables}
+
+
+def _copy(curs: Any, insert: statement_batches.Insert, rows: list[tuple[Any, ...]]) -> None:
+    with curs.copy(insert.copy_statement) as copy:
+        for row in rows:
+            copy.write_row(row)

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from ledger.application import Ledger
 from ledger.persistence import DatabaseLocation
-from projections import rebuild_parts
+from projections import rebuild_parts, statement_batches, view
 from projections.runner import Projectors, rebuild_all
 from tests.conftest import TenantClient
 from tests.integration.own_database import client, ledger, location, settings
@@ -107,3 +107,57 @@ def test_a_store_with_events_outside_the_chain_is_replayed_in_one_process(
         finally:
             conn.execute("INSERT INTO event_chain SELECT * FROM kept")
     assert rebuild_parts.every_event_linked(ledger, 0, head)
+
+
+def test_rebuilding_with_the_rows_copied_yields_the_incremental_rows(
+    client: TestClient, ledger: Ledger, location: DatabaseLocation, monkeypatch: Any
+) -> None:
+    tenant = TenantClient(client)
+    for _ in range(3):
+        invoice = tenant.finalized()
+        tenant.post(f"/v1/invoices/{invoice['id']}/payments", {"amount": "1.00"})
+    app: Any = client.app
+    projectors: Projectors = app.state.projectors
+    assert projectors.wait_for(tuple(projectors.by_name), projectors.head(), 10)
+    incremental = {name: p.view.all_rows() for name, p in projectors.by_name.items()}
+    monkeypatch.setattr(statement_batches, "COPY_FROM", 2)  # every batch's appends copied
+    copied: list[str] = []
+    copy = view._copy
+
+    def spied(curs: Any, insert: statement_batches.Insert, rows: list[Any]) -> None:
+        copied.append(insert.table)
+        copy(curs, insert, rows)
+
+    monkeypatch.setattr(view, "_copy", spied)
+
+    rebuild_all(ledger, list(projectors.by_name.values()), location, batch=50)
+
+    assert {"statement_lines", "open_items", "tax_documents"} <= set(copied)
+    assert projectors.wait_for(tuple(projectors.by_name), projectors.head(), 10)
+    assert {name: p.view.all_rows() for name, p in projectors.by_name.items()} == incremental
+
+
+def test_parts_share_the_tenants_out_by_their_events(
+    client: TestClient, ledger: Ledger, location: DatabaseLocation
+) -> None:
+    for n in range(5):
+        tenant = TenantClient(client)
+        for _ in range(n):
+            tenant.finalized()
+    head = ledger.recorder.max_notification_id() or 0
+    with psycopg.connect(location.conninfo()) as conn:
+        counts: dict[Any, int] = dict(
+            conn.execute(
+                "SELECT tenant_id, count(*) FROM event_chain WHERE position <= %s"
+                " GROUP BY tenant_id",
+                (head,),
+            ).fetchall()
+        )
+
+    parts = rebuild_parts.balanced_parts(ledger, 0, head, 3)
+
+    assert sorted(t for part in parts for t in part.tenants) == sorted(counts)
+    sizes = [sum(counts[t] for t in part.tenants) for part in parts]
+    # The largest tenant goes first into the smallest part, and so on: no part outgrows
+    # another by more than one tenant's events.
+    assert max(sizes) - min(sizes) <= max(counts.values())

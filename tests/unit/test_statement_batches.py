@@ -98,3 +98,55 @@ def test_consecutive_single_key_deletes_of_a_table_run_as_one() -> None:
     ]
     assert executed[1][0] == "DELETE FROM things WHERE id = ANY(%s)"
     assert executed[3][0] == DELETE
+
+
+def copied(statements: list[tuple[str, Any]]) -> tuple[list[Any], list[tuple[str, Any]]]:
+    """What `run` hands to a copier (table and row count per copy), and what it executes."""
+    copies: list[Any] = []
+    executed: list[tuple[str, Any]] = []
+    statement_batches.run(
+        statements,
+        statement_batches.parse,
+        lambda table: TYPES[table] or {"position": "bigint", "seq": "integer", "text": "text"},
+        lambda query, params: executed.append((query, params)),
+        lambda insert, rows: copies.append((insert.copy_statement, rows)),
+    )
+    return copies, executed
+
+
+def test_many_appended_rows_are_copied_upserts_and_few_rows_are_not() -> None:
+    many = statement_batches.COPY_FROM
+    lines = [(LINE, (n, 0, f"line {n}")) for n in range(many)]
+    upserts = [(UPSERT, {"id": n, "name": "x", "n": 1}) for n in range(many)]
+
+    copies, executed = copied([*lines, *upserts])
+
+    assert copies == [
+        ("COPY lines (position, seq, text) FROM STDIN", [params for _, params in lines])
+    ]
+    assert [query.split()[2] for query, _ in executed] == ["things"]
+
+    copies, executed = copied(lines[:-1])  # one row short
+    assert copies == []
+    assert len(executed) == 1
+
+
+def test_rows_sharing_a_conflict_key_are_not_copied() -> None:
+    keyed = "INSERT INTO lines (position, seq, text) VALUES (%s, %s, %s) ON CONFLICT (position, seq) DO NOTHING"
+    rows = [(keyed, (n, 0, "a")) for n in range(statement_batches.COPY_FROM)]
+
+    copies, _ = copied(rows)
+    assert len(copies) == 1
+
+    # The first of two rows with one key wins in one by one inserts; a COPY would fail.
+    copies, executed = copied([*rows, (keyed, (0, 0, "b"))])
+    assert copies == []
+    assert len(executed) == 2
+
+
+def test_copy_names_the_table_and_columns_as_the_insert_does() -> None:
+    insert = statement_batches.parse(
+        'INSERT INTO "lines" AS l ("position", seq) VALUES (%s, %s) ON CONFLICT DO NOTHING'
+    )
+    assert insert is not None
+    assert insert.copy_statement == 'COPY "lines" ("position", seq) FROM STDIN'
