@@ -10,9 +10,11 @@ ON CONFLICT ...` writes only its own row of `t`, so
 - inserts of one statement with different conflict keys touch different rows and commute
   too: the k-th row of every key goes in the k-th multi-row INSERT, so each key's rows keep
   their order (and DO UPDATE never meets its own row twice in one statement);
-- when DO UPDATE only overwrites columns with the new row's (`SET c = EXCLUDED.c`), a key's
-  rows come to one: the columns it sets from the last, the others from the first (which
-  inserts them if the row is new; later rows never change them);
+- when DO UPDATE only overwrites columns with the new row's (`SET c = EXCLUDED.c`) or adds
+  the new row's to them (`SET c = t.c + EXCLUDED.c`), a key's rows come to one: the
+  columns it overwrites from the last, those it adds up the sum of all (when every value
+  is a finite int or Decimal: the sum is then exact, as the server's), the others from the
+  first (which inserts them if the row is new; later rows never change them);
 - DO NOTHING without a conflict target keeps the first row of a key in a multi-row INSERT
   as it does one by one, and a plain INSERT fails in one as it fails one by one.
 
@@ -31,13 +33,14 @@ everything queued before it.
 
 from __future__ import annotations
 
+import decimal
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 _INSERT = re.compile(
-    r"(?P<head>\s*INSERT\s+INTO\s+(?P<table>[\w\".]+)(?:\s+AS\s+\w+)?\s*\((?P<columns>[^()]*)\))"
+    r"(?P<head>\s*INSERT\s+INTO\s+(?P<table>[\w\".]+)(?:\s+AS\s+(?P<alias>\w+))?\s*\((?P<columns>[^()]*)\))"
     r"\s*VALUES\s*\((?P<values>(?:[^()]|\(\w+\))*)\)"
     r"(?P<tail>(?:\s*ON\s+CONFLICT\s*(?:\((?P<target>[^()]*)\))?\s*DO\s+(?:NOTHING|UPDATE\s+SET\s+.*))?\s*)",
     re.IGNORECASE | re.DOTALL,
@@ -59,9 +62,10 @@ class Insert:
     names: tuple[str, ...] | None  # the placeholders' names, None for positional ones
     columns: tuple[str, ...]
     key: tuple[int, ...] | None  # positions (in VALUES) of the conflict target's columns
-    # DO UPDATE SET c = EXCLUDED.c, ... only: the columns it sets, by position; None for
-    # anything else (a sum, a WHERE, DO NOTHING).
+    # DO UPDATE SET c = EXCLUDED.c or c = t.c + EXCLUDED.c, ... only: the columns it
+    # overwrites, by position; None for anything else (an expression, a WHERE, DO NOTHING).
     overwrites: frozenset[int] | None = None
+    adds: frozenset[int] = frozenset()  # and the columns it adds to, by position
 
     def row(self, params: Any) -> tuple[Any, ...]:
         if self.names is None:
@@ -113,29 +117,48 @@ def parse(query: str) -> Insert | None:
         key = tuple(columns.index(c) for c in target)
     elif "UPDATE" in match["tail"].upper():
         return None
+    table = match["table"].strip('"')
+    overwrites, adds = _assignments(match["tail"], columns, {table, match["alias"] or table})
     return Insert(
-        match["table"].strip('"'),
+        table,
         match["head"],
         match["tail"],
         names if all(names) else None,
         tuple(columns),
         key,
-        _overwritten(match["tail"], columns),
+        overwrites,
+        adds,
     )
 
 
 _SET = re.compile(r"\s*ON\s+CONFLICT\s*\([^()]*\)\s*DO\s+UPDATE\s+SET\s+(?P<set>.*)", re.I | re.S)
 _OVERWRITE = re.compile(r'\s*"?(\w+)"?\s*=\s*EXCLUDED\."?(\w+)"?\s*', re.I)
+_ADD = re.compile(r'\s*"?(\w+)"?\s*=\s*"?(\w+)"?\."?(\w+)"?\s*\+\s*EXCLUDED\."?(\w+)"?\s*', re.I)
 
 
-def _overwritten(tail: str, columns: list[str]) -> frozenset[int] | None:
+def _assignments(
+    tail: str, columns: list[str], table_names: set[str]
+) -> tuple[frozenset[int] | None, frozenset[int]]:
+    """The columns a DO UPDATE only overwrites and those it only adds to, by position; None
+    and nothing when it does anything else."""
     match = _SET.fullmatch(tail)
     if match is None:
-        return None
-    assigned = [_OVERWRITE.fullmatch(part) for part in match["set"].split(",")]
-    if not all(a is not None and a[1] == a[2] and a[1] in columns for a in assigned):
-        return None
-    return frozenset(columns.index(a[1]) for a in assigned if a is not None)
+        return None, frozenset()
+    overwrites: set[int] = set()
+    adds: set[int] = set()
+    for part in match["set"].split(","):
+        if (o := _OVERWRITE.fullmatch(part)) and o[1] == o[2] and o[1] in columns:
+            overwrites.add(columns.index(o[1]))
+        elif (
+            (a := _ADD.fullmatch(part))
+            and a[1] == a[3] == a[4]
+            and a[2] in table_names
+            and a[1] in columns
+        ):
+            adds.add(columns.index(a[1]))
+        else:
+            return None, frozenset()
+    return frozenset(overwrites), frozenset(adds)
 
 
 _DELETE = re.compile(r"\s*DELETE\s+FROM\s+([\w\".]+)\s+WHERE\s+(\w+)\s*=\s*%s\s*", re.I)
@@ -220,8 +243,10 @@ def _insert(
     rounds: list[list[tuple[Any, ...]]] = []
     if insert.key is None:
         rounds.append(rows)
-    elif insert.overwrites is not None:
-        rounds.append(_merged(rows, insert.key, insert.overwrites))
+    elif insert.overwrites is not None and (
+        merged := _merged(rows, insert.key, insert.overwrites, insert.adds)
+    ):
+        rounds.append(merged)
     else:
         seen: dict[tuple[Any, ...], int] = {}
         for row in rows:
@@ -252,21 +277,52 @@ def _copyable(insert: Insert, rows: list[tuple[Any, ...]]) -> bool:
 
 
 def _merged(
-    rows: list[tuple[Any, ...]], key: tuple[int, ...], overwrites: frozenset[int]
-) -> list[tuple[Any, ...]]:
+    rows: list[tuple[Any, ...]],
+    key: tuple[int, ...],
+    overwrites: frozenset[int],
+    adds: frozenset[int],
+) -> list[tuple[Any, ...]] | None:
     """One row per key with the same effect as all of them in order, when each only
-    overwrites columns: the first row's values where it inserts, the last's where they
-    update."""
+    overwrites or adds to columns: the first row's values where it inserts, the last's
+    where they overwrite, the sum where they add. None where a sum would not be exact."""
     first: dict[tuple[Any, ...], tuple[Any, ...]] = {}
     last: dict[tuple[Any, ...], tuple[Any, ...]] = {}
-    for row in rows:
-        k = tuple(row[i] for i in key)
-        first.setdefault(k, row)
-        last[k] = row
+    sums: dict[tuple[Any, ...], dict[int, Any]] = {}
+    with decimal.localcontext(_EXACT):
+        for row in rows:
+            k = tuple(row[i] for i in key)
+            if k not in first:
+                first[k] = row
+                sums[k] = {i: row[i] for i in adds}
+            else:
+                added = sums[k]
+                for i in adds:
+                    if not (_summable(row[i]) and _summable(added[i])):
+                        return None
+                    added[i] += row[i]
+            last[k] = row
     return [
-        tuple(last[k][i] if i in overwrites else v for i, v in enumerate(row))
+        tuple(
+            last[k][i] if i in overwrites else sums[k][i] if i in adds else v
+            for i, v in enumerate(row)
+        )
         for k, row in first.items()
     ]
+
+
+# Additions in this context are exact (no precision or exponent to round to); an inexact
+# or invalid one raises rather than rounds.
+_EXACT = decimal.Context(
+    prec=decimal.MAX_PREC,
+    Emax=decimal.MAX_EMAX,
+    Emin=decimal.MIN_EMIN,
+    traps=[decimal.Inexact, decimal.InvalidOperation, decimal.Overflow],
+)
+
+
+def _summable(value: Any) -> bool:
+    kind = type(value)
+    return kind is int or (kind is decimal.Decimal and value.is_finite())
 
 
 def _one_type(values: list[Any]) -> bool:

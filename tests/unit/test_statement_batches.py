@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from projections import statement_batches
 
 UPSERT = (
     "INSERT INTO things (id, name, n) VALUES (%(id)s, %(name)s, %(n)s)"
-    " ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, n = things.n + EXCLUDED.n"
+    " ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, n = things.n * EXCLUDED.n"
 )
 LINE = "INSERT INTO lines (position, seq, text) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING"
 DELETE = "DELETE FROM things WHERE id = %s"
@@ -150,3 +151,59 @@ def test_copy_names_the_table_and_columns_as_the_insert_does() -> None:
     )
     assert insert is not None
     assert insert.copy_statement == 'COPY "lines" ("position", seq) FROM STDIN'
+
+
+ADDING = (
+    "INSERT INTO things AS t (id, name, n) VALUES (%s, %s, %s)"
+    " ON CONFLICT (id) DO UPDATE SET n = t.n + EXCLUDED.n, name = EXCLUDED.name"
+)
+
+
+def test_rows_that_add_up_come_to_one_per_key_with_the_exact_sum() -> None:
+    rows = [
+        (1, "a", Decimal("0.1")),
+        (2, "b", Decimal(5)),
+        (1, "c", Decimal("0.20")),
+        (1, "d", Decimal("1E+30")),
+        (2, "e", Decimal(7)),
+    ]
+
+    executed = run([(ADDING, row) for row in rows])
+
+    # One statement: the sum of each key's rows (as exact as the server's numeric), the
+    # overwritten name from the last row.
+    assert [params for _, params in executed] == [
+        [[1, 2], ["d", "e"], [Decimal("1000000000000000000000000000000.30"), Decimal(12)]]
+    ]
+
+
+def test_rows_whose_sum_the_server_would_compute_otherwise_keep_one_statement_per_row() -> None:
+    for odd in (None, 0.5, Decimal("NaN"), True):
+        rows = [(1, "a", Decimal(1)), (1, "b", odd)]
+
+        executed = run([(ADDING, row) for row in rows])
+
+        assert [params for _, params in executed] == [
+            [[1], ["a"], [Decimal(1)]],
+            [[1], ["b"], [odd]],
+        ]
+
+
+def test_only_additions_of_the_table_own_column_are_understood() -> None:
+    for tail in (
+        "ON CONFLICT (id) DO UPDATE SET n = t.n + EXCLUDED.name",
+        "ON CONFLICT (id) DO UPDATE SET n = other.n + EXCLUDED.n",
+        "ON CONFLICT (id) DO UPDATE SET n = t.n - EXCLUDED.n",
+        "ON CONFLICT (id) DO UPDATE SET n = t.n + EXCLUDED.n WHERE t.n > 0",
+    ):
+        insert = statement_batches.parse(
+            f"INSERT INTO things AS t (id, name, n) VALUES (%s, %s, %s) {tail}"
+        )
+        assert insert is not None
+        assert insert.overwrites is None, tail
+    insert = statement_batches.parse(
+        "INSERT INTO things (id, n) VALUES (%s, %s)"
+        " ON CONFLICT (id) DO UPDATE SET n = things.n + EXCLUDED.n"
+    )
+    assert insert is not None
+    assert (insert.overwrites, insert.adds) == (frozenset(), frozenset({1}))
