@@ -46,10 +46,15 @@ def is_currency(code: str) -> bool:
     )
 
 
+@cache
+def _minor_unit(currency: str) -> Decimal:
+    return Decimal(1).scaleb(-minor_units(currency))
+
+
 def round_money(amount: Decimal, currency: str) -> Decimal:
     """Round half-up (away from zero on a tie) to the currency's minor unit."""
-    exponent = Decimal(1).scaleb(-minor_units(currency))
-    return amount.quantize(exponent, rounding=ROUND_HALF_UP)
+    # The rounding passed by position: a keyword costs the C method as much again.
+    return amount.quantize(_minor_unit(currency), ROUND_HALF_UP)
 
 
 def fits_minor_units(amount: Decimal, currency: str) -> bool:
@@ -57,6 +62,7 @@ def fits_minor_units(amount: Decimal, currency: str) -> bool:
     return round_money(amount, currency) == amount
 
 
+@cache  # a Decimal is immutable: one zero per currency serves every caller
 def zero(currency: str) -> Decimal:
     return round_money(Decimal(0), currency)
 
