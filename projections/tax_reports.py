@@ -143,14 +143,16 @@ def _rows(
     seller = doc.seller or {}
     buyer = doc.buyer or {}
     accounting = doc.accounting_currency or doc.currency
-    rate = doc.exchange_rate or Decimal(1)
+    rate = doc.exchange_rate or _ONE
+    gst_heads = _gst_heads(doc)
 
     def booked(amount: Decimal) -> Decimal:
         return sign * round_money(amount * rate, accounting)
 
     rows: list[Statement] = []
     for seq, group in enumerate(breakdown):
-        gst = _gst_split(doc, group, booked, accounting)
+        taxable, tax = booked(group["taxable_amount"]), booked(group["tax_amount"])
+        heads = gst_heads.get((group["tax_category"], group["tax_rate"], group["tax_country"]))
         values = (
             position,
             seq,
@@ -171,10 +173,10 @@ def _rows(
             group["tax_country"],
             group["tax_category"],
             group["tax_rate"],
-            booked(group["taxable_amount"]),
-            booked(group["tax_amount"]),
+            taxable,
+            tax,
             booked(total),
-            orjson.dumps(gst).decode(),
+            orjson.dumps(_gst_split(heads, tax, accounting)).decode() if heads else "[]",
         )
         rows.append((_DOCUMENT, values))
         rows.append(
@@ -187,32 +189,34 @@ def _rows(
                     group["tax_country"] or "",
                     group["tax_category"],
                     group["tax_rate"],
-                    booked(group["taxable_amount"]),
-                    booked(group["tax_amount"]),
+                    taxable,
+                    tax,
                 ),
             )
         )
     return rows
 
 
-def _gst_split(
-    doc: Invoice | CreditNote, group: dict[str, Any], booked: Any, currency: str
-) -> list[dict[str, str]]:
-    """CGST/SGST halves or IGST of a group, from the heads the engine decided per line."""
+_ONE = Decimal(1)
+
+
+def _gst_heads(doc: Invoice | CreditNote) -> dict[tuple[Any, Any, Any], list[dict[str, Any]]]:
+    """The GST heads the engine decided, by the tax group of the first line that has them
+    (an invoice outside India has none)."""
+    heads: dict[tuple[Any, Any, Any], list[dict[str, Any]]] = {}
     for line in doc.lines:
-        same = (line.get("tax_category"), line.get("tax_rate"), line.get("tax_country")) == (
-            group["tax_category"],
-            group["tax_rate"],
-            group["tax_country"],
-        )
-        if same and line.get("gst"):
-            heads = line["gst"]
-            tax = booked(group["tax_amount"])
-            if len(heads) == 1:
-                return [{"tax": heads[0]["tax"], "amount": str(tax)}]
-            half = round_money(tax / 2, currency)
-            return [
-                {"tax": heads[0]["tax"], "amount": str(half)},
-                {"tax": heads[1]["tax"], "amount": str(tax - half)},
-            ]
-    return []
+        if line.get("gst"):
+            group = (line.get("tax_category"), line.get("tax_rate"), line.get("tax_country"))
+            heads.setdefault(group, line["gst"])
+    return heads
+
+
+def _gst_split(heads: list[dict[str, Any]], tax: Decimal, currency: str) -> list[dict[str, str]]:
+    """CGST/SGST halves or IGST of a group's booked tax."""
+    if len(heads) == 1:
+        return [{"tax": heads[0]["tax"], "amount": str(tax)}]
+    half = round_money(tax / 2, currency)
+    return [
+        {"tax": heads[0]["tax"], "amount": str(half)},
+        {"tax": heads[1]["tax"], "amount": str(tax - half)},
+    ]
