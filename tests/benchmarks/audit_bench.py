@@ -37,7 +37,7 @@ from ledger.application import Ledger
 from projections.chain_verify import WORKERS, verify
 from projections.event_chain import ledger_env
 from projections.rebuild_parts import default_workers
-from projections.rebuild_together import recorded_events
+from projections.rebuild_together import decoded, recorded_events
 from projections.runner import Projectors, rebuild_all
 from tests.benchmarks.audit_store import fill
 from tests.benchmarks.server import database_server, describe, fresh_database
@@ -99,7 +99,7 @@ def read_events(ledger: Ledger, decode: bool, progress: Callable[[int], None]) -
     for notifications in recorded_events(ledger, 0, head, READ_BATCH):
         if decode:
             for notification in notifications:
-                ledger.mapper.to_domain_event(notification)
+                decoded(ledger, notification)
         count += len(notifications)
         progress(count)
     return count
