@@ -96,7 +96,7 @@ def _fewer_collections() -> Iterator[None]:
     short-lived objects beside thousands of states it keeps: at the default thresholds the
     collector's passes over those took about a third of a rebuild."""
     thresholds = gc.get_threshold()
-    gc.set_threshold(50_000, 50, 100)
+    gc.set_threshold(1_000_000, 100, 100)
     try:
         yield
     finally:
