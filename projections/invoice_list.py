@@ -23,7 +23,7 @@ _UPSERT = sql.SQL(
     "ON CONFLICT (id) DO UPDATE SET {updates}"
 ).format(
     columns=sql.SQL(", ").join(map(sql.Identifier, _COLUMNS)),
-    values=sql.SQL(", ").join(sql.Placeholder(c) for c in _COLUMNS),
+    values=sql.SQL(", ").join(sql.Placeholder() for _ in _COLUMNS),
     updates=sql.SQL(", ").join(
         sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c))
         for c in _COLUMNS
@@ -93,23 +93,23 @@ class InvoiceListing(StateProjection[InvoiceListView]):
         if state.status is Status.DISCARDED:
             return [("DELETE FROM invoice_list WHERE id = %s", (state.id,))]
         totals = state.totals()
-        row = {
-            "id": state.id,
-            "tenant_id": state.tenant_id,
-            "position": position,
-            "customer_id": state.customer_id,
-            "number": state.number,
-            "status": state.status.value,
-            "currency": state.currency,
-            "issue_date": state.issue_date,
-            "due_date": state.due_date,
-            "subtotal": totals.subtotal,
-            "tax_total": totals.tax_total,
-            "total": totals.total,
-            "amount_paid": state.amount_paid,
-            "amount_due": state.amount_due,
-            "created_at": state.created_at,
-            "finalized_at": state.finalized_at,
-            "version": state.version,
-        }
+        row = (  # in the order of _COLUMNS
+            state.id,
+            state.tenant_id,
+            position,
+            state.customer_id,
+            state.number,
+            state.status.value,
+            state.currency,
+            state.issue_date,
+            state.due_date,
+            totals.subtotal,
+            totals.tax_total,
+            totals.total,
+            state.amount_paid,
+            state.amount_due,
+            state.created_at,
+            state.finalized_at,
+            state.version,
+        )
         return [(_UPSERT, row)]
