@@ -131,6 +131,7 @@ class Scratch:
         self.position = 0
         self.replayed = 0
         self.seconds = 0.0  # spent on this projection's rows in a replay with others
+        self.analyzed = False
         self._lock_conn = psycopg.connect(location.conninfo(), autocommit=True)
         self._datastore: PostgresDatastore | None = None
         try:
@@ -255,13 +256,20 @@ class Scratch:
         ).fetchone()
         return int(row[0]) if row and row[0] is not None else 0
 
-    def swap(self, progress: Progress, batch: int) -> int:
-        """Replace the live tables by the scratch ones in one transaction; return the
-        position the new tables have reached (and the view tracks)."""
+    def analyze(self) -> None:
+        """Gather the new tables' statistics (the swap does, unless done before: several
+        scratches analyze at once, each on its own connection)."""
         for table in self.live.tables:
             self._lock_conn.execute(
                 sql.SQL("ANALYZE {}.{}").format(sql.Identifier(self.schema), sql.Identifier(table))
             )
+        self.analyzed = True
+
+    def swap(self, progress: Progress, batch: int) -> int:
+        """Replace the live tables by the scratch ones in one transaction; return the
+        position the new tables have reached (and the view tracks)."""
+        if not self.analyzed:
+            self.analyze()
         # Readers wait for the swap's locks: take them only when little is left to replay.
         self.catch_up(progress, batch)
         with self._locked("ACCESS EXCLUSIVE", "EXCLUSIVE") as conn:

@@ -8,6 +8,7 @@ import bisect
 import contextlib
 import gc
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from time import perf_counter as clock
@@ -83,11 +84,20 @@ def rebuild_projections(
             read, shared = replayed.read, replayed.shared_seconds
         else:
             read, shared = replay_together(app, scratches, stop, progress, batch)
+        with ThreadPoolExecutor(max(1, workers)) as pool:  # the server analyzes in parallel
+            for scratch, seconds in zip(scratches, pool.map(_analyze, scratches), strict=True):
+                scratch.seconds += seconds
         for scratch in scratches:
             started = clock()
             scratch.swap(progress, batch)
             scratch.seconds += clock() - started
         return Rebuilt(read, shared, {s.name: s.seconds for s in scratches})
+
+
+def _analyze(scratch: Scratch) -> float:
+    started = clock()
+    scratch.analyze()
+    return clock() - started
 
 
 @contextlib.contextmanager
