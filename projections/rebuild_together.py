@@ -169,6 +169,7 @@ def _fold(
     """Decode and fold each event once and hand the state to the `rows` of every scratch
     using it; return the seconds spent decoding and folding."""
     shared = 0.0
+    latest_start = max(starts)
     for notification in notifications:
         using = users.get(notification.topic)
         if using is None:
@@ -176,7 +177,8 @@ def _fold(
                 i for i, s in enumerate(scratches) if s.projection.uses(notification.topic)
             ]
         position = notification.id
-        using = [i for i in using if position > starts[i]]
+        if position <= latest_start:  # some scratch has this event already
+            using = [i for i in using if position > starts[i]]
         if not using:
             continue
         started = clock()
