@@ -43,6 +43,7 @@ def ledger_env(location: DatabaseLocation, pool_size: int = 8) -> dict[str, str]
         # The chained recorder with its extensions (erasure, usage keys), and the key ring.
         "APPLICATION_RECORDER_TOPIC": "projections.ledger_recorder:LedgerRecorder",
         "PERSONAL_KEYS_TOPIC": "projections.personal_keys:PostgresKeyRing",
+        "SERIES_LOCKS_TOPIC": "projections.series_locks:PostgresSeriesLocks",
     }
 
 

@@ -17,6 +17,7 @@ from eventsourcing.persistence import IntegrityError, Mapper, Recording, Transco
 from eventsourcing.utils import resolve_topic, strtobool
 
 from ledger.commands.group_commit import GroupCommit
+from ledger.commands.series_locks import SERIES_LOCKS_TOPIC, ProcessSeriesLocks, SeriesLocks
 from ledger.context import CommandContext, IdempotencyClaim, acting_as
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.customer_account import CustomerAccount
@@ -88,6 +89,10 @@ class LedgerBase(Application[UUID]):
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
         self._attach_key_ring()
+        topic = self.env.get(SERIES_LOCKS_TOPIC)
+        self.numbering_locks: SeriesLocks = (
+            resolve_topic(topic)(self.recorder) if topic else ProcessSeriesLocks()
+        )
         self._series_locks: dict[UUID, threading.Lock] = {}
         self._series_locks_guard = threading.Lock()
         self._committer = GroupCommit(self)

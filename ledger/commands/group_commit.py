@@ -85,7 +85,8 @@ class GroupCommit:
 
     def _lead(self, batch: list[_Waiting]) -> None:
         try:
-            self._save(batch)
+            with self._app.numbering_locks.holding(_series_of(batch)):
+                self._save(batch)
         except Exception as error:  # each command of the batch raises it, the leader too
             for waiting in batch:
                 if waiting.saved is None:
@@ -137,3 +138,12 @@ class GroupCommit:
             saved = self._app._saved([*pending, *sequences.values()])
             for waiting in saving:
                 waiting.saved = saved
+
+
+def _series_of(batch: list[_Waiting]) -> list[UUID]:
+    """The Sequences the batch numbers from."""
+    return [
+        Sequence.create_id(numbering.tenant_id, numbering.series, numbering.year)
+        for waiting in batch
+        if (numbering := waiting.outcome.numbering) is not None
+    ]
