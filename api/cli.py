@@ -97,17 +97,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
+    from api.serving import serve
 
     _migrate(settings, args)
-    uvicorn.run(
-        "api.main:app",
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_config=None,
-        access_log=False,
-    )
+    serve("api.main:app", args.host, args.port, args.workers)
     return 0
 
 

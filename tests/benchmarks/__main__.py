@@ -258,8 +258,9 @@ def _header(args: argparse.Namespace, database: str, background: float) -> list[
         f"load: {args.clients} concurrent clients, one keep-alive connection each, asyncio "
         f"on uvloop in one process; warm-up {args.warmup:.0f} s, then {measure}; "
         f"no-op {args.noop_duration:.0f} s",
-        "server: python -m uvicorn <app> --workers N --log-level warning --no-access-log, "
-        "LEDGER_LOG_LEVEL=warning; the no-op route is a sync `def`, like the ledger's",
+        "server: python -m api.serving <app> --workers N (uvicorn, each worker on its own "
+        "SO_REUSEPORT socket, as `ledger serve`), no access log, LEDGER_LOG_LEVEL=warning; "
+        "the no-op route is a sync `def`, like the ledger's",
         f"background load before start: {background:.2f} of {os.cpu_count()} cores busy"
         + (
             " -- WARNING: the machine is busy; every number below is pessimistic"

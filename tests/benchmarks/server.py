@@ -232,7 +232,8 @@ class Child:
 
 
 class Uvicorn(Child):
-    """`python -m uvicorn <app> --workers N`, ready once `ready_path` answers 200.
+    """`python -m api.serving <app> --workers N` (uvicorn, as `ledger serve` runs it), ready
+    once `ready_path` answers 200.
 
     `companions` are other processes of the server under test (a separate projector),
     counted in its CPU use.
@@ -257,7 +258,7 @@ class Uvicorn(Child):
         command = [
             sys.executable,
             "-m",
-            "uvicorn",
+            "api.serving",
             app,
             "--host",
             HOST,
@@ -265,9 +266,6 @@ class Uvicorn(Child):
             str(self.port),
             "--workers",
             str(workers),
-            "--log-level",
-            "warning",
-            "--no-access-log",
         ]
         super().__init__(app, command, env)
 
