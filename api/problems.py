@@ -6,7 +6,9 @@ from http import HTTPStatus
 from typing import Any
 
 import orjson
+import psycopg
 import structlog
+from eventsourcing import persistence
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict
@@ -120,6 +122,21 @@ def install(app: FastAPI) -> None:
             str(exc.detail),
             dict(exc.headers) if exc.headers else None,
         )
+
+    async def database_unavailable(request: Request, exc: Exception) -> Response:
+        # A lost connection or a lock not had in time: the command's save did not happen
+        # as a whole (nothing acknowledged is lost), and the same request may be retried.
+        log.warning("database_unavailable", path=request.url.path, error=str(exc))
+        return problem(
+            503,
+            "database_unavailable",
+            "Service Unavailable",
+            "the database did not answer in time; nothing was changed, retry the request",
+            {"Retry-After": "1"},
+        )
+
+    app.add_exception_handler(persistence.OperationalError, database_unavailable)
+    app.add_exception_handler(psycopg.OperationalError, database_unavailable)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
