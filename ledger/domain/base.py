@@ -8,6 +8,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, CanMutateAggregate
 
 from ledger.context import current_context
+from ledger.domain.copying import copied_object
 from ledger.errors import InvalidInput
 
 
@@ -29,6 +30,9 @@ class LedgerAggregate(Aggregate):
         kwargs.setdefault("actor", ctx.actor)
         kwargs.setdefault("correlation_id", ctx.correlation_id)
         return super()._create(event_class, id=id, **kwargs)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        return copied_object(self, memo)
 
     def trigger_event(self, event_class: type[CanMutateAggregate[UUID]], **kwargs: Any) -> None:
         ctx = current_context()
