@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import signal
 import socket
 import sys
+import threading
 import time
 from multiprocessing.process import BaseProcess
 from types import FrameType
@@ -25,6 +27,7 @@ import uvicorn
 
 BACKLOG = 2048
 RESTART_PAUSE = 1.0  # between restarts of a worker that died, so a crash loop cannot spin
+ORPHAN_CHECK_SECONDS = 0.5
 
 
 def serve(app: str, host: str, port: int, workers: int = 1) -> None:
@@ -48,9 +51,23 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 
 def _worker(app: str, host: str, port: int) -> None:
+    _stop_when_orphaned()
     sock = listening_socket(host, port)
     config = uvicorn.Config(app, log_config=None, access_log=False)
     uvicorn.Server(config).run(sockets=[sock])
+
+
+def _stop_when_orphaned() -> None:
+    """Stop this worker (as SIGTERM would) when its supervisor is gone, even killed outright:
+    an orphan would keep taking connections on the port with no one to stop it."""
+    supervisor = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == supervisor:
+            time.sleep(ORPHAN_CHECK_SECONDS)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="supervisor-watch", daemon=True).start()
 
 
 class _Supervisor:

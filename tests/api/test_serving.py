@@ -66,8 +66,8 @@ def two_workers() -> Iterator[tuple[subprocess.Popen[bytes], int]]:
         yield supervisor, port
     finally:
         if supervisor.poll() is None:
-            supervisor.kill()
-            supervisor.wait(10)
+            supervisor.terminate()
+            supervisor.wait(30)
 
 
 def test_connections_opened_together_are_shared_by_both_workers(
@@ -92,3 +92,24 @@ def test_a_killed_worker_is_replaced_and_a_signal_stops_them_all(
     for pid in after:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_workers_stop_when_their_supervisor_is_killed_outright(
+    two_workers: tuple[subprocess.Popen[bytes], int],
+) -> None:
+    supervisor, port = two_workers
+    workers = _two_workers_answering(port)
+    supervisor.kill()
+    supervisor.wait(10)
+    deadline = time.monotonic() + 30
+    while any(_alive(pid) for pid in workers):
+        assert time.monotonic() < deadline, "orphaned workers kept running"
+        time.sleep(0.2)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
