@@ -25,6 +25,7 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import Cursor
 from psycopg.rows import DictRow
+from psycopg.sql import SQL, Composed, Identifier, Literal
 
 from ledger.persistence import DatabaseLocation, OrjsonTranscoder
 
@@ -86,6 +87,28 @@ class ChainedRecorder(PostgresApplicationRecorder):
     _tenants: dict[UUID, UUID] = {}
     _tenants_guard = threading.Lock()
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        table = SQL("{}.{}").format(
+            Identifier(self.datastore.schema), Identifier(self.events_table_name)
+        )
+        # One round trip for what the library sends as three statements.
+        self._lock_and_notify: Composed = SQL(
+            "SET LOCAL lock_timeout = {timeout}; LOCK TABLE {table} IN EXCLUSIVE MODE;"
+            " NOTIFY {channel}"
+        ).format(
+            timeout=Literal(f"{self.datastore.lock_timeout}s"),
+            table=table,
+            channel=Identifier(self.channel_name),
+        )
+        # The events as four arrays sent in binary, where the library sends one array of a
+        # composite type as text (each state's bytes escaped in Python).
+        self._insert_arrays: Composed = SQL(
+            "INSERT INTO {table} (originator_id, originator_version, topic, state)"
+            " SELECT * FROM unnest(%b::{id_type}[], %b::bigint[], %b::text[], %b::bytea[])"
+            " RETURNING notification_id"
+        ).format(table=table, id_type=SQL(self.datastore.originator_id_type))
+
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
@@ -99,6 +122,23 @@ class ChainedRecorder(PostgresApplicationRecorder):
                 return None
             self._insert_stored_events(curs, stored_events, **kwargs)
             return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+
+    def _insert_stored_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        curs.execute(self._lock_and_notify)
+        ids: list[Any] = [e.originator_id for e in stored_events]
+        if self.datastore.originator_id_type == "uuid":
+            ids = [_uuid(i) for i in ids]
+        curs.execute(
+            self._insert_arrays,
+            (
+                ids,
+                [e.originator_version for e in stored_events],
+                [e.topic for e in stored_events],
+                [e.state for e in stored_events],
+            ),
+        )
 
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -137,17 +177,8 @@ class ChainedRecorder(PostgresApplicationRecorder):
                 )
             )
             heads[tenant] = (position, digest)
-        curs.executemany(
-            "INSERT INTO event_chain (position, tenant_id, originator_id, originator_version,"
-            " prev_position, hash) VALUES (%s, %s, %s, %s, %s, %s)",
-            links,
-        )
-        curs.executemany(
-            "INSERT INTO event_chain_heads (tenant_id, position, hash) VALUES (%s, %s, %s)"
-            " ON CONFLICT (tenant_id) DO UPDATE SET position = EXCLUDED.position,"
-            " hash = EXCLUDED.hash",
-            [(tenant, *heads[tenant]) for tenant in involved],
-        )
+        moved = [(tenant, *heads[tenant]) for tenant in involved]
+        curs.execute(_LINK, [*_columns(links, 6), *_columns(moved, 3)])
         return positions
 
     def _tenants_of(self, curs: Cursor[DictRow], events: Sequence[StoredEvent]) -> list[UUID]:
@@ -182,6 +213,21 @@ class ChainedRecorder(PostgresApplicationRecorder):
                 known.clear()
             known.update(found)
         return tenants
+
+
+# The links and the tenants' new heads, in one statement of arrays.
+_LINK = (
+    "WITH linked AS (INSERT INTO event_chain (position, tenant_id, originator_id,"
+    " originator_version, prev_position, hash) SELECT * FROM unnest(%b::bigint[], %b::uuid[],"
+    " %b::uuid[], %b::bigint[], %b::bigint[], %b::bytea[]))"
+    " INSERT INTO event_chain_heads (tenant_id, position, hash)"
+    " SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::bytea[])"
+    " ON CONFLICT (tenant_id) DO UPDATE SET position = EXCLUDED.position, hash = EXCLUDED.hash"
+)
+
+
+def _columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    return [[row[i] for row in rows] for i in range(width)]
 
 
 def _uuid(value: UUID | str) -> UUID:
