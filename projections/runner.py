@@ -1,4 +1,4 @@
-"""Running the projections: one thread per projection, one active runner per database.
+"""Running the projections: one leading thread per process, one leader per projection.
 
 A runner projects only while it holds its projection's PostgreSQL advisory lock, so any
 number of API processes and `ledger project` workers can start runners safely: one
@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -24,6 +25,7 @@ from ledger.persistence import DatabaseLocation
 from projections.credit_note_list import CreditNoteListing, CreditNoteListView
 from projections.customer_list import CustomerListing, CustomerListView
 from projections.invoice_list import InvoiceListing, InvoiceListView
+from projections.projecting import Led, Projecting
 from projections.rebuild import TableDiff, check_projection, lock_key, rebuild_projection
 from projections.rebuild_together import Rebuilt, rebuild_projections
 from projections.receivables import Receivables, ReceivablesView
@@ -49,49 +51,39 @@ CATALOGUE: dict[str, tuple[type[StateProjection[Any]], type[View]]] = {
 
 @dataclass
 class Projector:
-    """A projection with its view, and the thread that feeds it while it leads."""
+    """A projection with its view; `leading` while this process projects it."""
 
     name: str
     projection: StateProjection[Any]
     view: View
-    thread: threading.Thread | None = None
     leading: bool = False
-    # Set when events may have been recorded since the projector last looked.
-    wake: threading.Event = field(default_factory=threading.Event)
 
 
 class Feed:
-    """The recorded events the projectors of a process read: projectors at the same
-    position (the usual case, as they are woken together) share one query. Any prefix of
-    what follows a position is a correct answer; the rest comes with the next read."""
+    """The recorded events after a position, in batches of at most `limit`."""
 
     def __init__(self, app: Ledger, limit: int) -> None:
         self._app = app
         self._limit = limit
-        self._lock = threading.Lock()
-        self._last: tuple[int, Sequence[Notification]] = (-1, ())
 
     def after(self, position: int) -> Sequence[Notification]:
-        with self._lock:
-            read_after, notifications = self._last
-            if read_after == position and notifications:
-                return notifications
-            notifications = self._app.recorder.select_notifications(
-                position, self._limit, inclusive_of_start=False
-            )
-            self._last = (position, notifications)
-            return notifications
+        return self._app.recorder.select_notifications(
+            position, self._limit, inclusive_of_start=False
+        )
 
 
 class Projectors:
     """All read models of one process, over the application's connection pool.
 
-    A leading projector reads what was recorded after its position in batches of up to
-    `BATCH` events and writes each batch's rows and its position in one transaction. It
-    looks again when this process records events (at once), when PostgreSQL notifies that
-    another process did (one LISTEN connection per process), and every `POLL` seconds.
-    After a batch it pauses up to `LINGER` seconds, so that under load a transaction
-    carries many events, not one; a reader waiting for the view ends the pause at once.
+    One thread leads every projection whose PostgreSQL advisory lock this process holds,
+    and looks for the others' every `POLL` seconds. It reads what was recorded after the
+    led projections' positions in batches of up to `BATCH` events, decodes and folds each
+    event once for all of them (`projections.projecting`), and writes each projection's
+    rows and position in one transaction. It looks again when this process records
+    events (at once), when PostgreSQL notifies that another process did (one LISTEN
+    connection per process), and every `POLL` seconds. After a batch it pauses up to
+    `LINGER` seconds, so that under load a transaction carries many events, not one; a
+    reader waiting for a view ends the pause at once.
     """
 
     BATCH = 500
@@ -102,14 +94,21 @@ class Projectors:
         self.app = app
         self.location = location
         self._feed = Feed(app, self.BATCH)
+        self._projecting = Projecting(app)
         self._stopping = threading.Event()
+        # Set when events may have been recorded since the leader last looked.
+        self._wake = threading.Event()
+        # Set by a reader waiting for any view: the leader's pause ends.
+        self._wanted = threading.Event()
         self._listener: threading.Thread | None = None
+        self._leader: threading.Thread | None = None
         factory = app.factory
         assert isinstance(factory, PostgresFactory)
         self.by_name: dict[str, Projector] = {}
         for name, (projection_cls, view_cls) in CATALOGUE.items():
             view = view_cls(datastore=factory.datastore, tracking_table_name=f"{name}_tracking")
             view.create_table()
+            view.end_pauses_with(self._wanted)
             self.by_name[name] = Projector(name, projection_cls(view, app.repository), view)
 
     def view(self, name: str) -> View:
@@ -122,23 +121,16 @@ class Projectors:
             target=self._listen, name="projectors-listen", daemon=True
         )
         self._listener.start()
-        for projector in self.by_name.values():
-            projector.thread = threading.Thread(
-                target=self._run,
-                args=(projector,),
-                name=f"projector-{projector.name}",
-                daemon=True,
-            )
-            projector.thread.start()
+        self._leader = threading.Thread(target=self._run, name="projectors", daemon=True)
+        self._leader.start()
 
     def stop(self) -> None:
         self._stopping.set()
         with contextlib.suppress(ValueError):
             self.app.recorded_listeners.remove(self._recorded)
-        self._wake_all()
-        for projector in self.by_name.values():
-            projector.view.want()
-        for thread in (self._listener, *(p.thread for p in self.by_name.values())):
+        self._wake.set()
+        self._wanted.set()
+        for thread in (self._listener, self._leader):
             if thread is not None:
                 thread.join(timeout=10)
 
@@ -156,14 +148,10 @@ class Projectors:
         )
 
     def _recorded(self, count: int) -> None:
-        self._wake_all()
-
-    def _wake_all(self) -> None:
-        for projector in self.by_name.values():
-            projector.wake.set()
+        self._wake.set()
 
     def _listen(self) -> None:
-        """Wake the projectors when another process records events."""
+        """Wake the leader when another process records events."""
         recorder = self.app.recorder
         assert isinstance(recorder, PostgresApplicationRecorder)
         listen = sql.SQL("LISTEN {}").format(sql.Identifier(recorder.channel_name))
@@ -173,44 +161,62 @@ class Projectors:
                     conn.execute(listen)
                     while not self._stopping.is_set():
                         for _ in conn.notifies(timeout=self.POLL, stop_after=1):
-                            self._wake_all()
+                            self._wake.set()
             except Exception:
                 log.exception("projectors_listen_failed")
                 self._stopping.wait(self.POLL)
 
-    def _run(self, projector: Projector) -> None:
+    def _run(self) -> None:
         while not self._stopping.is_set():
             try:
-                self._lead(projector)
+                self._lead()
             except Exception:
-                log.exception("projector_failed", projection=projector.name)
+                log.exception("projector_failed")
             self._stopping.wait(1.0)
 
-    def _lead(self, projector: Projector) -> None:
+    def _lead(self) -> None:
         with psycopg.connect(self.location.conninfo(), autocommit=True) as lock_conn:
+            led: list[Led] = []
+            self._projecting.forget()
+            look_again = 0.0
+            try:
+                while not self._stopping.is_set():
+                    if time.monotonic() >= look_again:
+                        self._take_over(lock_conn, led)
+                        look_again = time.monotonic() + self.POLL
+                    if not led:  # another process leads them all
+                        self._stopping.wait(max(0.0, look_again - time.monotonic()))
+                        continue
+                    self._wake.clear()
+                    notifications = self._feed.after(min(entry.position for entry in led))
+                    if notifications:
+                        self._projecting.project(led, notifications)
+                        if len(notifications) < self.BATCH:
+                            self._wanted.wait(self.LINGER)
+                            self._wanted.clear()
+                        continue
+                    for entry in led:  # caught up: the positions are written
+                        self.by_name[entry.name].view.flush(self.app.name)
+                    if not self._wake.wait(self.POLL):
+                        lock_conn.execute("SELECT 1")  # the locks' session is still there
+            finally:
+                for entry in led:
+                    self.by_name[entry.name].leading = False
+
+    def _take_over(self, lock_conn: psycopg.Connection[Any], led: list[Led]) -> None:
+        """Lead every projection that no other process (or rebuild) holds."""
+        for projector in self.by_name.values():
+            if projector.leading:
+                continue
             row = lock_conn.execute(
                 "SELECT pg_try_advisory_lock(%s)", (lock_key(projector.name),)
             ).fetchone()
             if not row or not row[0]:
-                return  # another process projects; try again later
+                continue
             projector.leading = True
+            position = projector.view.max_tracking_id(self.app.name) or 0
+            led.append(Led(projector.name, projector.projection, position))
             log.info("projector_leading", projection=projector.name)
-            try:
-                position = projector.view.max_tracking_id(self.app.name) or 0
-                while not self._stopping.is_set():
-                    projector.wake.clear()
-                    notifications = self._feed.after(position)
-                    if notifications:
-                        projector.projection.process_notifications(self.app, notifications)
-                        position = notifications[-1].id
-                        if len(notifications) < self.BATCH:
-                            projector.view.linger(self.LINGER)
-                        continue
-                    projector.view.flush(self.app.name)  # caught up: the position is written
-                    if not projector.wake.wait(self.POLL):
-                        lock_conn.execute("SELECT 1")  # the lock's session is still there
-            finally:
-                projector.leading = False
 
 
 class ProjectorRunning(RuntimeError):

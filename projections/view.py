@@ -132,11 +132,10 @@ class View(PostgresTrackingRecorder):
         if self._position > self.position(application_name):
             self.record(Tracking(application_name, self._position))
 
-    def linger(self, timeout: float) -> None:
-        """Pause the projector up to `timeout` so that events accumulate into its next
-        batch, unless a reader waits for this view (or waits from now on)."""
-        self._wanted.wait(timeout)
-        self._wanted.clear()
+    def end_pauses_with(self, wanted: threading.Event) -> None:
+        """Share the event that ends the leading projector's pause after a batch (see
+        `Projectors.LINGER`) with other views: a reader of any of them ends it."""
+        self._wanted = wanted
 
     def want(self) -> None:
         """End the projector's pause: a reader waits for a position not reached yet."""
