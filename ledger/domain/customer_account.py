@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
@@ -25,6 +26,7 @@ class CustomerAccount(LedgerAggregate):
     unallocated payments (consumed by later invoices or refunded), and refunds owed."""
 
     @staticmethod
+    @lru_cache(maxsize=65536)  # a uuid5 is a SHA-1 and a UUID: asked several times a command
     def create_id(customer_id: UUID) -> UUID:
         return uuid5(_ACCOUNT_NAMESPACE, str(customer_id))
 

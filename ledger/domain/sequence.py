@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
@@ -24,6 +25,7 @@ class Sequence(LedgerAggregate):
     so a number exists exactly when its document does; concurrent issuers conflict."""
 
     @staticmethod
+    @lru_cache(maxsize=65536)  # a uuid5 is a SHA-1 and a UUID: asked several times a command
     def create_id(tenant_id: UUID, series: str, year: int) -> UUID:
         return uuid5(_SEQUENCE_NAMESPACE, f"{tenant_id}/{series}/{year}")
 

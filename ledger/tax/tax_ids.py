@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from stdnum.ch import vat as ch_vat
 from stdnum.eu import vat as eu_vat
@@ -66,6 +67,9 @@ _BY_COUNTRY: dict[str, _Validator] = {"GB": _gb, "CH": _ch, "NO": _no, "IN": _in
 _EU_PREFIXES = frozenset(vat_prefix(c) for c in EU_GOODS_AREA)
 
 
+# A pure function of its arguments, asked twice per line of every document (the seller's
+# id and the buyer's) with the same few ids: the answers (frozen) are kept.
+@lru_cache(maxsize=4096)
 def check_tax_id(country: str, number: str | None) -> TaxIdCheck:
     """Validate a VAT id, GSTIN, CHE UID or MVA number offline.
 
