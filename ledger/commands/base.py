@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, Repository
+from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Mapper, Recording, Transcoder
 from eventsourcing.utils import resolve_topic, strtobool
 
 from ledger.commands.group_commit import GroupCommit
+from ledger.commands.repository import LedgerRepository
 from ledger.commands.series_locks import SERIES_LOCKS_TOPIC, ProcessSeriesLocks, SeriesLocks
 from ledger.context import CommandContext, IdempotencyClaim, acting_as
 from ledger.domain.base import LedgerAggregate
@@ -68,23 +69,10 @@ class Outcome(Generic[R]):
     numbering: Numbering | None = None
 
 
-class LedgerRepository(Repository[UUID]):
-    """The library's repository, except that an aggregate that was never saved (a customer
-    without an account, an unused Idempotency-Key) costs one query instead of two."""
-
-    def _reconstruct_aggregate(self, aggregate_id: UUID, version: int | None, *args: Any) -> Any:
-        never_saved = (
-            version is None
-            and self.snapshot_store is not None
-            and not self.event_store.recorder.select_events(aggregate_id, limit=1)
-        )
-        if never_saved:
-            raise AggregateNotFoundError(f"Aggregate {aggregate_id!r} not found.")
-        return super()._reconstruct_aggregate(aggregate_id, version, *args)
-
-
 class LedgerBase(Application[UUID]):
     """Loading with tenant checks, load-decide-save with retries, idempotency, numbering."""
+
+    repository: LedgerRepository  # made by construct_repository
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
@@ -111,7 +99,7 @@ class LedgerBase(Application[UUID]):
         if topic and isinstance(self.mapper, SealingMapper):
             self.mapper.keys = resolve_topic(topic)(self.recorder)
 
-    def construct_repository(self) -> Repository[UUID]:
+    def construct_repository(self) -> LedgerRepository:
         maxsize = self.env.get(self.AGGREGATE_CACHE_MAXSIZE)
         return LedgerRepository(
             event_store=self.events,
@@ -157,8 +145,11 @@ class LedgerBase(Application[UUID]):
         for tries in range(MAX_ATTEMPTS):
             if claim is not None:
                 self._raise_if_answered(ctx, claim)
-            with acting_as(ctx):
-                outcome = attempt()
+            try:
+                with acting_as(ctx):
+                    outcome = attempt()
+            finally:
+                self.repository.forget_prefetched()
             if self._committer.save(ctx, outcome):
                 return outcome.result
             time.sleep(random.uniform(0, 0.002 * (tries + 1)))  # noqa: S311 - jitter only

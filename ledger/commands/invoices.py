@@ -15,6 +15,7 @@ from ledger.commands.invoice_taxation import FinalTax, InvoiceTaxation, line_inp
 from ledger.context import CommandContext
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.customer import Customer
+from ledger.domain.customer_account import CustomerAccount
 from ledger.domain.invoice import Invoice, Status
 from ledger.domain.payment import Payment
 from ledger.domain.plan_limits import INVOICES_PER_MONTH
@@ -94,6 +95,7 @@ class InvoiceCommands(InvoiceTaxation):
 
         def attempt() -> Outcome[Invoice]:
             assert ctx.tenant_id is not None
+            self.repository.prefetch([ctx.tenant_id, customer_id])
             tenant = self.tenant(ctx)
             try:
                 customer = self.customer(ctx, customer_id)
@@ -178,6 +180,7 @@ class InvoiceCommands(InvoiceTaxation):
             # only the numbering is serialized (see GroupCommit), and the save checks every
             # version read here.
             assert ctx.tenant_id is not None
+            self._prefetch_for_finalizing(ctx.tenant_id, invoice_id)
             invoice = self._load_for_change(ctx, Invoice, invoice_id)
             _refuse_discarded(invoice)
             tenant = self.tenant(ctx)
@@ -210,6 +213,15 @@ class InvoiceCommands(InvoiceTaxation):
             return Outcome(invoice, saved, numbering)
 
         return self._execute(ctx, attempt)
+
+    def _prefetch_for_finalizing(self, tenant_id: UUID, invoice_id: UUID) -> None:
+        """What finalizing reads, in one query: the invoice, the tenant, the customer and the
+        customer's account (the customer known from the cached invoice, if it is cached)."""
+        ids = [invoice_id, tenant_id]
+        held = self.repository.held(invoice_id)
+        if isinstance(held, Invoice):
+            ids += [held.customer_id, CustomerAccount.create_id(held.customer_id)]
+        self.repository.prefetch(ids)
 
     def record_payment(
         self,
