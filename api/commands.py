@@ -101,10 +101,12 @@ async def commands(
         idempotency_key.strip() and idempotency_key.isprintable()
     ):
         raise MalformedHeader("Idempotency-Key must be 1 to 255 printable characters")
-    body = await request.body()
-    fingerprint = hashlib.sha256(
-        b"\n".join([request.method.encode(), request.url.path.encode(), body])
-    ).hexdigest()
+    fingerprint = ""  # what a repeated Idempotency-Key is compared by; no key, no need
+    if idempotency_key is not None:
+        body = await request.body()
+        fingerprint = hashlib.sha256(
+            b"\n".join([request.method.encode(), request.url.path.encode(), body])
+        ).hexdigest()
     return Commands(
         ledger=ledger_of(request),
         correlation_id=request.state.correlation_id,
