@@ -43,13 +43,15 @@ typecheck: install
 	$(BIN)/mypy
 
 # PDFs/s, then report latency over 100,000 invoices, usage ingestion, chain verification
-# and rebuild of every projection over 1,000,000 events, then invoices/s through HTTP.
+# and rebuild of every projection over 1,000,000 events, then invoices/s through HTTP (1 and
+# 2 workers running the projections, then 2 workers beside a `ledger project` process).
 bench: install
 	$(BIN)/python -m tests.benchmarks.pdf_bench
 	$(BIN)/python -m tests.benchmarks.report_bench
 	$(BIN)/python -m tests.benchmarks.usage_bench
 	$(BIN)/python -m tests.benchmarks.audit_bench
 	$(BIN)/python -m tests.benchmarks
+	$(BIN)/python -m tests.benchmarks --workers 2 --separate-projector
 
 db-stop: install
 	$(BIN)/ledger db stop
