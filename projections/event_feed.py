@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
@@ -27,6 +28,16 @@ class FeedItem:
     event: StoredEvent
 
 
+def stored_event(row: Any) -> StoredEvent:
+    """The stored event in a row of the events table (read as a dictionary)."""
+    return StoredEvent(
+        originator_id=row["originator_id"],
+        originator_version=row["originator_version"],
+        topic=row["topic"],
+        state=bytes(row["state"]),
+    )
+
+
 class EventFeed:
     def __init__(self, datastore: PostgresDatastore) -> None:
         self.datastore = datastore
@@ -34,15 +45,4 @@ class EventFeed:
     def page(self, tenant_id: UUID, after: int, limit: int) -> list[FeedItem]:
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(_PAGE, (tenant_id, after, *HIDDEN_TOPICS, limit), prepare=True)
-            return [
-                FeedItem(
-                    row["position"],
-                    StoredEvent(
-                        originator_id=row["originator_id"],
-                        originator_version=row["originator_version"],
-                        topic=row["topic"],
-                        state=bytes(row["state"]),
-                    ),
-                )
-                for row in curs.fetchall()
-            ]
+            return [FeedItem(row["position"], stored_event(row)) for row in curs.fetchall()]

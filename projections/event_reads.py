@@ -17,6 +17,7 @@ from eventsourcing.persistence import StoredEvent
 from psycopg.sql import SQL, Composed, Identifier
 
 from projections.event_chain import ChainedRecorder
+from projections.event_feed import stored_event
 
 
 class BatchedReads(ChainedRecorder):
@@ -31,15 +32,7 @@ class BatchedReads(ChainedRecorder):
             params += [aggregate_id, version] if version > 0 else [aggregate_id]
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self._query(shape), params, prepare=True)
-            return [
-                StoredEvent(
-                    originator_id=row["originator_id"],
-                    originator_version=row["originator_version"],
-                    topic=row["topic"],
-                    state=bytes(row["state"]),
-                )
-                for row in curs.fetchall()
-            ]
+            return [stored_event(row) for row in curs.fetchall()]
 
     @lru_cache(maxsize=64)  # noqa: B019 - one recorder per application, a few shapes each
     def _query(self, shape: tuple[bool, ...]) -> Composed:

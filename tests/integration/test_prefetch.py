@@ -8,6 +8,7 @@ import pytest
 from eventsourcing.application import AggregateNotFoundError
 
 from ledger.application import Ledger
+from ledger.context import CommandContext
 from ledger.domain.customer import Customer
 from ledger.domain.tenant import Tenant
 from ledger.errors import NotFound
@@ -25,11 +26,14 @@ def two_processes(location: DatabaseLocation) -> Iterator[tuple[Ledger, Ledger]]
         app.close()
 
 
-def _tenant_and_customer(app: Ledger) -> tuple[Tenant, Customer]:
+def _cached_tenant_and_customer(app: Ledger) -> tuple[Tenant, Customer, CommandContext]:
+    """A new tenant and customer, both read into `app`'s cache, and a command context."""
     registration = app.register_tenant(command_context(None, "admin"), dict(TENANT))
     ctx = command_context(registration.tenant.id)
     customer = app.create_customer(ctx, {"name": "Kunde AG", "country": "DE", "kind": "business"})
-    return registration.tenant, customer
+    app.repository.get(registration.tenant.id)
+    app.repository.get(customer.id)
+    return registration.tenant, customer, ctx
 
 
 def _queries(app: Ledger, monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -50,10 +54,7 @@ def test_one_query_reads_what_another_process_changed_in_each(
     two_processes: tuple[Ledger, Ledger], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     here, there = two_processes
-    tenant, customer = _tenant_and_customer(here)
-    ctx = command_context(tenant.id)
-    here.repository.get(tenant.id)
-    here.repository.get(customer.id)  # both cached here now
+    tenant, customer, ctx = _cached_tenant_and_customer(here)
     there.update_tenant(ctx, {"legal_name": "Neu GmbH"})
     there.update_customer(ctx, customer.id, {"name": "Kunde Neu AG"})
     never_saved = uuid4()
@@ -75,9 +76,7 @@ def test_what_was_prefetched_answers_once_then_reads_go_to_the_store_again(
     two_processes: tuple[Ledger, Ledger], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     here, there = two_processes
-    tenant, _ = _tenant_and_customer(here)
-    ctx = command_context(tenant.id)
-    here.repository.get(tenant.id)
+    tenant, _, ctx = _cached_tenant_and_customer(here)
     here.repository.prefetch([tenant.id])
     here.repository.get(tenant.id)
     there.update_tenant(ctx, {"legal_name": "Später GmbH"})
@@ -93,9 +92,7 @@ def test_a_command_forgets_its_prefetch_even_when_it_fails(
     two_processes: tuple[Ledger, Ledger],
 ) -> None:
     here, there = two_processes
-    tenant, _ = _tenant_and_customer(here)
-    ctx = command_context(tenant.id)
-    here.repository.get(tenant.id)
+    tenant, _, ctx = _cached_tenant_and_customer(here)
     # Prefetches the invoice and the tenant, and fails on the invoice before it reads the
     # tenant: the tenant's prefetched state must not answer a later read.
     with pytest.raises(NotFound):
