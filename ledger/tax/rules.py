@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 from ledger.money import plain
 from ledger.tax.elsewhere import decide_elsewhere
@@ -38,7 +39,36 @@ def decide(
     vies: ViesCheck = NO_VIES_CHECK,
 ) -> TaxDecision:
     """The tax category, rate, country, rule and wording for one line supplied on a date."""
-    s = assess(seller, buyer, line, supply_date, packaged_rates() if rates is None else rates, vies)
+    if rates is None and vies is NO_VIES_CHECK:
+        try:
+            return _decided_on_packaged_rates(seller, buyer, line, supply_date)
+        except TypeError:  # an unhashable input (a signalling NaN): decided, not kept
+            pass
+    return _decide(
+        seller, buyer, line, supply_date, packaged_rates() if rates is None else rates, vies
+    )
+
+
+@lru_cache(maxsize=4096)
+def _decided_on_packaged_rates(
+    seller: Seller, buyer: Buyer, line: SupplyLine, supply_date: date
+) -> TaxDecision:
+    """A decision is a pure function of its (frozen) inputs when the rates are the packaged
+    ones and no VIES service is asked, and a tenant's documents ask the same few questions
+    again and again (each line of each draft and finalization): the answers are kept.
+    Inputs that compare equal give equal decisions (rates come out in their plain form)."""
+    return _decide(seller, buyer, line, supply_date, packaged_rates(), NO_VIES_CHECK)
+
+
+def _decide(
+    seller: Seller,
+    buyer: Buyer,
+    line: SupplyLine,
+    supply_date: date,
+    rates: RateTable,
+    vies: ViesCheck,
+) -> TaxDecision:
+    s = assess(seller, buyer, line, supply_date, rates, vies)
     if s.line.tax_rate is not None:
         return _explicit_rate(s, s.line.tax_rate)
     return _rules_for(s)(s)

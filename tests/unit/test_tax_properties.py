@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -165,3 +166,39 @@ def test_gst_heads_add_up_to_the_rate_and_a_consumer_for_tax_is_explained(
         assert Party.BUYER not in decision.tax_ids_shown
     if decision.rule in (Rule.EU_B2C_OSS_DESTINATION, Rule.EU_B2C_NON_UNION_OSS):
         assert decision.country != seller.country
+
+
+def _rescaled(value: Decimal) -> Decimal:
+    """The same number written with more decimals (100 -> 100.0000)."""
+    return value.quantize(Decimal("0.0001"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(supplies(), st.one_of(st.none(), st.sampled_from(["0", "7", "19", "19.0", "5.50"])))
+def test_a_kept_decision_is_the_one_deciding_afresh_gives(
+    supply: tuple[Seller, Buyer, SupplyLine, date], explicit: str | None
+) -> None:
+    """Decisions on the packaged rates are kept per input; inputs that are equal but
+    written otherwise (19 and 19.0, 100 and 100.0000) must get the same answer."""
+    seller, buyer, line, on = supply
+    seller = replace(seller, allows_rate_override=explicit is not None)
+    if explicit is not None:
+        line = replace(line, tax_rate=Decimal(explicit))
+    rewritten = replace(
+        seller,
+        eu_b2c_sales_current_year=_rescaled(seller.eu_b2c_sales_current_year),
+        eu_b2c_sales_previous_year=_rescaled(seller.eu_b2c_sales_previous_year),
+    )
+    rewritten_line = replace(line, tax_rate=_rescaled(line.tax_rate)) if explicit else line
+    for asked in ((seller, line), (rewritten, rewritten_line)):
+        try:
+            kept = decide(asked[0], buyer, asked[1], on)
+        except EXPECTED_REFUSALS:
+            kept = None
+        try:
+            fresh = decide(asked[0], buyer, asked[1], on, rates=packaged_rates())
+        except EXPECTED_REFUSALS:
+            fresh = None
+        assert kept == fresh
+        if kept is not None:
+            assert str(kept.rate) == str(fresh.rate)  # type: ignore[union-attr]
