@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Mapper, Recording, Transcoder
 from eventsourcing.utils import resolve_topic, strtobool
@@ -113,7 +113,7 @@ class LedgerBase(Application[UUID]):
         )
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
-        recordings = super().save(*objs, **kwargs)
+        recordings = self._save_collected(objs, kwargs)
         # An aggregate this save created goes into the cache, so the next command on it
         # (finalizing a new draft) fast-forwards it instead of reading it all from the
         # store. A copy goes in: the caller keeps the object it saved.
@@ -130,6 +130,26 @@ class LedgerBase(Application[UUID]):
             kept = isinstance(obj, LedgerAggregate) and not isinstance(obj, IdempotencyRecord)
             if kept and obj.id in born:
                 cache.put(obj.id, deepcopy(obj))
+        return recordings
+
+    def _save_collected(
+        self, objs: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> list[Recording[UUID]]:
+        """The library's save, collecting an aggregate's events without first asking whether
+        it is a domain event: an isinstance check against a runtime Protocol, about 10 us
+        in Python 3.11, for each aggregate of each save."""
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        for obj in objs:
+            if isinstance(obj, Aggregate):
+                processing_event.events.extend(obj.collect_events())
+                processing_event.aggregates[obj.id] = obj
+            else:
+                processing_event.collect_events(obj)
+        processing_event.saved_kwargs.update(kwargs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        self.notify(processing_event.events)  # deprecated, called as the library does
         return recordings
 
     def _notify(self, recordings: list[Recording[UUID]]) -> None:
