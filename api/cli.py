@@ -100,8 +100,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from api.serving import serve
 
     _migrate(settings, args)
-    serve("api.main:app", args.host, args.port, args.workers)
-    return 0
+    return serve("api.main:app", args.host, args.port, args.workers)
 
 
 def _migrate(settings: Settings, args: argparse.Namespace) -> int:

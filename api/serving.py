@@ -23,19 +23,24 @@ import time
 from multiprocessing.process import BaseProcess
 from types import FrameType
 
+import structlog
 import uvicorn
 
 BACKLOG = 2048
 RESTART_PAUSE = 1.0  # between restarts of a worker that died, so a crash loop cannot spin
 ORPHAN_CHECK_SECONDS = 0.5
+EARLY_EXIT_SECONDS = 10.0  # a worker that dies sooner after its start "failed to start"
+EARLY_EXITS_TO_GIVE_UP = 5
+
+log = structlog.get_logger("api")
 
 
-def serve(app: str, host: str, port: int, workers: int = 1) -> None:
-    """Serve `app` ("module:attribute") until SIGINT or SIGTERM."""
+def serve(app: str, host: str, port: int, workers: int = 1) -> int:
+    """Serve `app` ("module:attribute") until SIGINT or SIGTERM; the exit status."""
     if workers <= 1:
         uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
-        return
-    _Supervisor(app, host, port, workers).run()
+        return 0
+    return _Supervisor(app, host, port, workers).run()
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -76,6 +81,8 @@ class _Supervisor:
     def __init__(self, app: str, host: str, port: int, workers: int) -> None:
         self.app, self.host, self.port = app, host, port
         self.context = multiprocessing.get_context("spawn")
+        self.started: dict[int, float] = {}
+        self.early_exits = 0  # in a row: workers that died soon after they started
         self.workers: list[BaseProcess] = [self._start() for _ in range(workers)]
         self.stopping = False
 
@@ -84,24 +91,35 @@ class _Supervisor:
             target=_worker, args=(self.app, self.host, self.port), daemon=False
         )
         process.start()
+        self.started[id(process)] = time.monotonic()
         return process
+
+    def _replace(self, i: int, process: BaseProcess) -> None:
+        """Start a worker in place of one that exited, unless workers keep dying at start
+        (the port taken, the app not importable): then stop, as a single server would."""
+        lived = time.monotonic() - self.started.pop(id(process), 0.0)
+        self.early_exits = self.early_exits + 1 if lived < EARLY_EXIT_SECONDS else 0
+        log.warning("worker_exited", pid=process.pid, exitcode=process.exitcode)
+        if self.early_exits >= EARLY_EXITS_TO_GIVE_UP:
+            log.error("workers_keep_failing", exits=self.early_exits)
+            self.stopping, self.failed = True, True
+            return
+        time.sleep(RESTART_PAUSE)
+        self.workers[i] = self._start()
 
     def _stop(self, signum: int, frame: FrameType | None) -> None:
         self.stopping = True
 
-    def run(self) -> None:
+    def run(self) -> int:
+        """Supervise until a signal (0) or until workers keep failing (1)."""
+        self.failed = False
         signal.signal(signal.SIGINT, self._stop)
         signal.signal(signal.SIGTERM, self._stop)
         while not self.stopping:
             time.sleep(0.2)
             for i, process in enumerate(self.workers):
                 if not process.is_alive() and not self.stopping:
-                    print(
-                        f"worker {process.pid} exited with {process.exitcode}; restarting",
-                        file=sys.stderr,
-                    )
-                    time.sleep(RESTART_PAUSE)
-                    self.workers[i] = self._start()
+                    self._replace(i, process)
         for process in self.workers:
             if process.is_alive() and process.pid is not None:
                 process.terminate()  # SIGTERM: uvicorn finishes the requests it has
@@ -109,17 +127,18 @@ class _Supervisor:
             process.join(timeout=30)
             if process.is_alive():
                 process.kill()
+        return 1 if self.failed else 0
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m api.serving", description=__doc__)
     parser.add_argument("app", help='the ASGI app, "module:attribute"')
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args(argv)
-    serve(args.app, args.host, args.port, args.workers)
+    return serve(args.app, args.host, args.port, args.workers)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

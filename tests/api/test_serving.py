@@ -113,3 +113,18 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def test_workers_that_keep_failing_to_start_stop_the_supervisor_with_status_1() -> None:
+    command = [sys.executable, "-m", "api.serving", "tests.no_such_module:app", "--workers", "2"]
+    supervisor = subprocess.Popen(
+        [*command, "--port", str(_free_port())],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert supervisor.wait(90) == 1
+    finally:
+        if supervisor.poll() is None:
+            supervisor.kill()
