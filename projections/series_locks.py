@@ -16,7 +16,6 @@ from uuid import UUID
 from eventsourcing.postgres import PostgresApplicationRecorder
 
 NUMBERING = 0x4C4E  # "LN": the first key of every series lock
-LOCK_TIMEOUT = 10
 
 
 class PostgresSeriesLocks:
@@ -37,9 +36,9 @@ class PostgresSeriesLocks:
                 for key in keys:
                     # One simple query is one implicit transaction, which SET LOCAL bounds:
                     # a holder that hangs makes the others fail after as long as a writer
-                    # waits for the events table, not wait for ever.
+                    # waits for the events table (POSTGRES_LOCK_TIMEOUT), not wait for ever.
                     conn.execute(
-                        f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}s';"
+                        f"SET LOCAL lock_timeout = '{self._datastore.lock_timeout:d}s';"
                         f" SELECT pg_advisory_lock({NUMBERING}, {key:d})"
                     )
                     held.append(key)

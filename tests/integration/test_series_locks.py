@@ -3,9 +3,12 @@
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+import pytest
+from eventsourcing import persistence
 from fastapi.testclient import TestClient
 
 from ledger.application import Ledger
@@ -105,3 +108,23 @@ def test_two_writers_numbering_one_series_never_lose_a_save_to_each_other(
             app.close()
     assert sorted(int(n.rsplit("-", 1)[1]) for n in numbers) == list(range(1, 81))
     assert lost == []
+
+
+def test_a_writer_waits_no_longer_than_the_lock_timeout_and_changes_nothing(
+    location: DatabaseLocation, client: TestClient
+) -> None:
+    tenant = TenantClient(client)
+    draft = UUID(tenant.draft()["id"])
+    holder = Ledger(env=ledger_env(location, 2))
+    impatient = Ledger(env={**ledger_env(location, 2), "POSTGRES_LOCK_TIMEOUT": "1"})
+    series = [Sequence.create_id(tenant.id, "invoice", datetime.now(UTC).year)]
+    try:
+        with holder.numbering_locks.holding(series):
+            started = time.monotonic()
+            with pytest.raises(persistence.OperationalError):
+                impatient.finalize_invoice(command_context(tenant.id), draft)
+            assert time.monotonic() - started < 5
+        assert tenant.get(f"/v1/invoices/{draft}").json()["status"] == "draft"
+    finally:
+        holder.close()
+        impatient.close()
