@@ -10,13 +10,12 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 import structlog
-from eventsourcing.persistence import Notification
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
 from psycopg import sql
 
@@ -59,19 +58,6 @@ class Projector:
     leading: bool = False
 
 
-class Feed:
-    """The recorded events after a position, in batches of at most `limit`."""
-
-    def __init__(self, app: Ledger, limit: int) -> None:
-        self._app = app
-        self._limit = limit
-
-    def after(self, position: int) -> Sequence[Notification]:
-        return self._app.recorder.select_notifications(
-            position, self._limit, inclusive_of_start=False
-        )
-
-
 class Projectors:
     """All read models of one process, over the application's connection pool.
 
@@ -93,7 +79,6 @@ class Projectors:
     def __init__(self, app: Ledger, location: DatabaseLocation) -> None:
         self.app = app
         self.location = location
-        self._feed = Feed(app, self.BATCH)
         self._projecting = Projecting(app)
         self._stopping = threading.Event()
         # Set when events may have been recorded since the leader last looked.
@@ -188,7 +173,9 @@ class Projectors:
                         self._stopping.wait(max(0.0, look_again - time.monotonic()))
                         continue
                     self._wake.clear()
-                    notifications = self._feed.after(min(entry.position for entry in led))
+                    notifications = self.app.recorder.select_notifications(
+                        min(entry.position for entry in led), self.BATCH, inclusive_of_start=False
+                    )
                     if notifications:
                         self._projecting.project(led, notifications)
                         if len(notifications) < self.BATCH:
