@@ -25,7 +25,6 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import Cursor
 from psycopg.rows import DictRow
-from psycopg.sql import SQL, Composed, Identifier, Literal
 
 from ledger.persistence import DatabaseLocation, OrjsonTranscoder
 
@@ -89,97 +88,94 @@ class ChainedRecorder(PostgresApplicationRecorder):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        table = SQL("{}.{}").format(
-            Identifier(self.datastore.schema), Identifier(self.events_table_name)
+        self._table = f"{_identifier(self.datastore.schema)}.{_identifier(self.events_table_name)}"
+        self._begin = (
+            f"BEGIN; SET LOCAL lock_timeout = '{self.datastore.lock_timeout:d}s';"
+            f" LOCK TABLE {self._table} IN EXCLUSIVE MODE;"
+            f" NOTIFY {_identifier(self.channel_name)};"
         )
-        # One round trip for what the library sends as three statements.
-        self._lock_and_notify: Composed = SQL(
-            "SET LOCAL lock_timeout = {timeout}; LOCK TABLE {table} IN EXCLUSIVE MODE;"
-            " NOTIFY {channel}"
-        ).format(
-            timeout=Literal(f"{self.datastore.lock_timeout}s"),
-            table=table,
-            channel=Identifier(self.channel_name),
-        )
-        # The events as four arrays sent in binary, where the library sends one array of a
-        # composite type as text (each state's bytes escaped in Python).
-        self._insert_arrays: Composed = SQL(
-            "INSERT INTO {table} (originator_id, originator_version, topic, state)"
-            " SELECT * FROM unnest(%b::{id_type}[], %b::bigint[], %b::text[], %b::bytea[])"
-            " RETURNING notification_id"
-        ).format(table=table, id_type=SQL(self.datastore.originator_id_type))
+        self._id_cast = "::uuid" if self.datastore.originator_id_type == "uuid" else "::text"
 
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        """The library's insert, without its pipeline mode: a large save (a batch of a
-        thousand usage events) left the connection waiting forever in the pipeline's sync,
-        PostgreSQL waiting for the rest of the query (see psycopg issue 685). A few more
-        round trips per save are the price."""
-        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
-            self._insert_events(curs, stored_events, **kwargs)
-            if not stored_events:
-                return None
-            self._insert_stored_events(curs, stored_events, **kwargs)
-            return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        """Append in two round trips where the library takes six (BEGIN; lock, notify and
+        lock timeout; insert; read the heads; link; COMMIT): the first query begins, locks,
+        reads the tenants' heads and inserts; the second links and commits. Every value is
+        written into the statement as a literal it cannot escape from (numbers, uuids, hex
+        bytea, E-quoted topics); multi-statement queries take no parameters. No pipeline
+        mode either: a large save (a batch of a thousand usage events) left the connection
+        waiting forever in the pipeline's sync (see psycopg issue 685).
 
-    def _insert_stored_events(
-        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> None:
-        curs.execute(self._lock_and_notify)
-        ids: list[Any] = [e.originator_id for e in stored_events]
-        if self.datastore.originator_id_type == "uuid":
-            ids = [_uuid(i) for i in ids]
-        curs.execute(
-            self._insert_arrays,
-            (
-                ids,
-                [e.originator_version for e in stored_events],
-                [e.topic for e in stored_events],
-                [e.state for e in stored_events],
-            ),
+        On an error the pooled connection's context rolls the transaction back."""
+        if not stored_events:
+            return None
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            tenants = self._tenants_of(curs, stored_events)
+            involved = sorted(set(tenants))
+            curs.execute(self._append_statement(stored_events, involved), prepare=False)
+            for _ in range(4):  # BEGIN, SET LOCAL, LOCK TABLE and NOTIFY answer no rows
+                curs.nextset()
+            heads: dict[UUID, tuple[int | None, bytes]] = {
+                row["tenant_id"]: (row["position"], bytes(row["hash"])) for row in curs.fetchall()
+            }
+            curs.nextset()  # the insert's positions, in the order of the events
+            positions = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+            assert positions is not None
+            assert len(positions) == len(stored_events)
+            curs.execute(
+                self._link_statement(stored_events, positions, tenants, heads), prepare=False
+            )
+            return positions
+
+    def _append_statement(self, events: Sequence[StoredEvent], tenants: list[UUID]) -> str:
+        id_cast = self._id_cast
+        rows = ", ".join(
+            f"({_text(str(e.originator_id))}{id_cast}, {e.originator_version:d},"
+            f" {_text(e.topic)}, {_bytea(e.state)})"
+            for e in events
+        )
+        # Every value is a literal of the helpers below: nothing in it can end a string.
+        return (
+            f"{self._begin} SELECT tenant_id, position, hash FROM event_chain_heads"  # noqa: S608
+            f" WHERE tenant_id IN ({', '.join(_uuid_literal(t) for t in tenants)});"
+            f" INSERT INTO {self._table} (originator_id, originator_version, topic, state)"
+            f" VALUES {rows} RETURNING notification_id"
         )
 
-    def _fetch_ids_after_insert_events(
-        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
-        positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        assert positions is not None
-        assert len(positions) == len(stored_events)
-        tenants = self._tenants_of(curs, stored_events)
-        involved = sorted(set(tenants))
-        curs.execute(
-            "SELECT tenant_id, position, hash FROM event_chain_heads WHERE tenant_id = ANY(%s)",
-            (involved,),
-        )
-        heads: dict[UUID, tuple[int | None, bytes]] = {
-            row["tenant_id"]: (row["position"], row["hash"]) for row in curs.fetchall()
-        }
+    @staticmethod
+    def _link_statement(
+        events: Sequence[StoredEvent],
+        positions: Sequence[int],
+        tenants: list[UUID],
+        heads: dict[UUID, tuple[int | None, bytes]],
+    ) -> str:
+        """The links, the tenants' new heads and the commit, in one statement."""
         links = []
-        for event, position, tenant in zip(stored_events, positions, tenants, strict=True):
+        for event, position, tenant in zip(events, positions, tenants, strict=True):
             previous_position, previous = heads.get(tenant, (None, GENESIS))
+            originator = _uuid(event.originator_id)
             digest = link_hash(
-                previous,
-                position,
-                _uuid(event.originator_id),
-                event.originator_version,
-                event.topic,
-                event.state,
+                previous, position, originator, event.originator_version, event.topic, event.state
             )
             links.append(
-                (
-                    position,
-                    tenant,
-                    event.originator_id,
-                    event.originator_version,
-                    previous_position,
-                    digest,
-                )
+                f"({position:d}, {_uuid_literal(tenant)}, {_uuid_literal(originator)},"
+                f" {event.originator_version:d},"
+                f" {'NULL' if previous_position is None else f'{previous_position:d}'},"
+                f" {_bytea(digest)})"
             )
             heads[tenant] = (position, digest)
-        moved = [(tenant, *heads[tenant]) for tenant in involved]
-        curs.execute(_LINK, [*_columns(links, 6), *_columns(moved, 3)])
-        return positions
+        moved = ", ".join(
+            f"({_uuid_literal(tenant)}, {position:d}, {_bytea(digest)})"
+            for tenant, (position, digest) in heads.items()
+        )
+        return (
+            "WITH linked AS (INSERT INTO event_chain (position, tenant_id, originator_id,"  # noqa: S608
+            f" originator_version, prev_position, hash) VALUES {', '.join(links)})"
+            f" INSERT INTO event_chain_heads (tenant_id, position, hash) VALUES {moved}"
+            " ON CONFLICT (tenant_id) DO UPDATE SET position = EXCLUDED.position,"
+            " hash = EXCLUDED.hash; COMMIT"
+        )
 
     def _tenants_of(self, curs: Cursor[DictRow], events: Sequence[StoredEvent]) -> list[UUID]:
         known = self._tenants
@@ -215,19 +211,21 @@ class ChainedRecorder(PostgresApplicationRecorder):
         return tenants
 
 
-# The links and the tenants' new heads, in one statement of arrays.
-_LINK = (
-    "WITH linked AS (INSERT INTO event_chain (position, tenant_id, originator_id,"
-    " originator_version, prev_position, hash) SELECT * FROM unnest(%b::bigint[], %b::uuid[],"
-    " %b::uuid[], %b::bigint[], %b::bigint[], %b::bytea[]))"
-    " INSERT INTO event_chain_heads (tenant_id, position, hash)"
-    " SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::bytea[])"
-    " ON CONFLICT (tenant_id) DO UPDATE SET position = EXCLUDED.position, hash = EXCLUDED.hash"
-)
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
-def _columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
-    return [[row[i] for row in rows] for i in range(width)]
+def _text(value: str) -> str:
+    """A string constant that means `value` whatever standard_conforming_strings says."""
+    return "E'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _bytea(value: bytes) -> str:
+    return f"E'\\\\x{value.hex()}'::bytea"
+
+
+def _uuid_literal(value: UUID) -> str:
+    return f"'{value}'::uuid"
 
 
 def _uuid(value: UUID | str) -> UUID:
