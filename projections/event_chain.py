@@ -12,18 +12,22 @@ The ledger itself stays free of SQL: the API wires this recorder in by topic
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import struct
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 import orjson
+import psycopg
+from eventsourcing import persistence
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
-from psycopg import Cursor
+from psycopg import Connection, Cursor
+from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
 
 from ledger.persistence import DatabaseLocation, OrjsonTranscoder
@@ -89,32 +93,47 @@ class ChainedRecorder(PostgresApplicationRecorder):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._table = f"{_identifier(self.datastore.schema)}.{_identifier(self.events_table_name)}"
-        self._begin = (
-            f"BEGIN; SET LOCAL lock_timeout = '{self.datastore.lock_timeout:d}s';"
+        self._appending = threading.local()
+        self._lock_and_notify = (
+            f"SET LOCAL lock_timeout = '{self.datastore.lock_timeout:d}s';"
             f" LOCK TABLE {self._table} IN EXCLUSIVE MODE;"
             f" NOTIFY {_identifier(self.channel_name)};"
         )
         self._id_cast = "::uuid" if self.datastore.originator_id_type == "uuid" else "::text"
 
+    @contextlib.contextmanager
+    def appending_in(self, conn: Connection[DictRow]) -> Iterator[None]:
+        """This thread's appends in the block join `conn` and its open transaction (the one
+        holding a batch's series locks), so the append's commit also lets go of the locks."""
+        self._appending.conn = conn
+        try:
+            yield
+        finally:
+            self._appending.conn = None
+
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         """Append in two round trips where the library takes six (BEGIN; lock, notify and
-        lock timeout; insert; read the heads; link; COMMIT): the first query begins, locks,
-        reads the tenants' heads and inserts; the second links and commits. Every value is
-        written into the statement as a literal it cannot escape from (numbers, uuids, hex
-        bytea, E-quoted topics); multi-statement queries take no parameters. No pipeline
-        mode either: a large save (a batch of a thousand usage events) left the connection
-        waiting forever in the pipeline's sync (see psycopg issue 685).
+        lock timeout; insert; read the heads; link; COMMIT): the first query begins (unless
+        it joins the transaction holding the batch's series locks), locks, reads the
+        tenants' heads and inserts; the second links and commits. Every value is written
+        into the statement as a literal it cannot escape from (numbers, uuids, hex bytea,
+        E-quoted topics): multi-statement queries take no parameters. No pipeline mode: a
+        large save (a batch of a thousand usage events) left the connection waiting
+        forever in the pipeline's sync (see psycopg issue 685).
 
-        On an error the pooled connection's context rolls the transaction back."""
+        On an error the connection's owner rolls the transaction back."""
         if not stored_events:
             return None
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+        joined: Connection[DictRow] | None = getattr(self._appending, "conn", None)
+        connection = self.datastore.get_connection() if joined is None else _joining(joined)
+        with connection as conn, conn.cursor() as curs:
             tenants = self._tenants_of(curs, stored_events)
             involved = sorted(set(tenants))
-            curs.execute(self._append_statement(stored_events, involved), prepare=False)
-            for _ in range(4):  # BEGIN, SET LOCAL, LOCK TABLE and NOTIFY answer no rows
+            begin = "BEGIN; " if conn.info.transaction_status == TransactionStatus.IDLE else ""
+            curs.execute(begin + self._append_statement(stored_events, involved), prepare=False)
+            for _ in range(4 if begin else 3):  # BEGIN, SET, LOCK and NOTIFY answer no rows
                 curs.nextset()
             heads: dict[UUID, tuple[int | None, bytes]] = {
                 row["tenant_id"]: (row["position"], bytes(row["hash"])) for row in curs.fetchall()
@@ -131,14 +150,14 @@ class ChainedRecorder(PostgresApplicationRecorder):
     def _append_statement(self, events: Sequence[StoredEvent], tenants: list[UUID]) -> str:
         id_cast = self._id_cast
         rows = ", ".join(
-            f"({_text(str(e.originator_id))}{id_cast}, {e.originator_version:d},"
-            f" {_text(e.topic)}, {_bytea(e.state)})"
+            f"({text_literal(str(e.originator_id))}{id_cast}, {e.originator_version:d},"
+            f" {text_literal(e.topic)}, {bytea_literal(e.state)})"
             for e in events
         )
         # Every value is a literal of the helpers below: nothing in it can end a string.
         return (
-            f"{self._begin} SELECT tenant_id, position, hash FROM event_chain_heads"  # noqa: S608
-            f" WHERE tenant_id IN ({', '.join(_uuid_literal(t) for t in tenants)});"
+            f"{self._lock_and_notify} SELECT tenant_id, position, hash FROM event_chain_heads"  # noqa: S608
+            f" WHERE tenant_id IN ({', '.join(uuid_literal(t) for t in tenants)});"
             f" INSERT INTO {self._table} (originator_id, originator_version, topic, state)"
             f" VALUES {rows} RETURNING notification_id"
         )
@@ -159,14 +178,14 @@ class ChainedRecorder(PostgresApplicationRecorder):
                 previous, position, originator, event.originator_version, event.topic, event.state
             )
             links.append(
-                f"({position:d}, {_uuid_literal(tenant)}, {_uuid_literal(originator)},"
+                f"({position:d}, {uuid_literal(tenant)}, {uuid_literal(originator)},"
                 f" {event.originator_version:d},"
                 f" {'NULL' if previous_position is None else f'{previous_position:d}'},"
-                f" {_bytea(digest)})"
+                f" {bytea_literal(digest)})"
             )
             heads[tenant] = (position, digest)
         moved = ", ".join(
-            f"({_uuid_literal(tenant)}, {position:d}, {_bytea(digest)})"
+            f"({uuid_literal(tenant)}, {position:d}, {bytea_literal(digest)})"
             for tenant, (position, digest) in heads.items()
         )
         return (
@@ -211,20 +230,46 @@ class ChainedRecorder(PostgresApplicationRecorder):
         return tenants
 
 
+@contextlib.contextmanager
+def _joining(conn: Connection[DictRow]) -> Iterator[Connection[DictRow]]:
+    """A connection someone else checked out, with errors as the library's connections
+    raise them (a conflict is the `IntegrityError` the ledger decides again on)."""
+    try:
+        yield conn
+    except psycopg.Error as error:
+        for raised, raise_as in _ERRORS:
+            if isinstance(error, raised):
+                raise raise_as(str(error)) from error
+        raise
+
+
+_ERRORS: list[tuple[type[psycopg.Error], type[persistence.PersistenceError]]] = [
+    (psycopg.InterfaceError, persistence.InterfaceError),
+    (psycopg.OperationalError, persistence.OperationalError),
+    (psycopg.DataError, persistence.DataError),
+    (psycopg.IntegrityError, persistence.IntegrityError),
+    (psycopg.InternalError, persistence.InternalError),
+    (psycopg.ProgrammingError, persistence.ProgrammingError),
+    (psycopg.NotSupportedError, persistence.NotSupportedError),
+    (psycopg.DatabaseError, persistence.DatabaseError),
+    (psycopg.Error, persistence.PersistenceError),
+]
+
+
 def _identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _text(value: str) -> str:
+def text_literal(value: str) -> str:
     """A string constant that means `value` whatever standard_conforming_strings says."""
     return "E'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def _bytea(value: bytes) -> str:
+def bytea_literal(value: bytes) -> str:
     return f"E'\\\\x{value.hex()}'::bytea"
 
 
-def _uuid_literal(value: UUID) -> str:
+def uuid_literal(value: UUID) -> str:
     return f"'{value}'::uuid"
 
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from psycopg.sql import SQL, Composed, Identifier
 
-from projections.event_chain import ChainedRecorder
+from projections.event_chain import ChainedRecorder, uuid_literal
 from projections.event_feed import stored_event
 
 
@@ -33,6 +34,21 @@ class BatchedReads(ChainedRecorder):
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self._query(shape), params, prepare=True)
             return [stored_event(row) for row in curs.fetchall()]
+
+    def events_after_statement(self, held: Sequence[tuple[UUID, int]]) -> str:
+        """`select_events_after`'s query with the values written in, to end a simple query
+        of several statements (those take no parameters); `stored_events` reads its rows."""
+        branches = [
+            f"(SELECT originator_id, originator_version, topic, state FROM {self._table}"  # noqa: S608
+            f" WHERE originator_id = {uuid_literal(aggregate_id)} AND originator_version"
+            + (f" > {version:d})" if version > 0 else " = 1)")
+            for aggregate_id, version in held
+        ]
+        return " UNION ALL ".join(branches) + " ORDER BY originator_id, originator_version"
+
+    @staticmethod
+    def stored_events(rows: Sequence[Any]) -> list[StoredEvent]:
+        return [stored_event(row) for row in rows]
 
     @lru_cache(maxsize=64)  # noqa: B019 - one recorder per application, a few shapes each
     def _query(self, shape: tuple[bool, ...]) -> Composed:

@@ -84,9 +84,17 @@ class GroupCommit:
         return me.saved
 
     def _lead(self, batch: list[_Waiting]) -> None:
+        series = _series_of(batch)
+        repository = self._app.repository
+        read = repository.versions_held(series) if repository.prefetches else []
         try:
-            with self._app.numbering_locks.holding(_series_of(batch)):
-                self._save(batch)
+            with self._app.numbering_locks.holding(series, read) as fresh:
+                if fresh is not None:
+                    repository.absorb(read, fresh)  # the Sequences, read with the locks
+                try:
+                    self._save(batch)
+                finally:
+                    repository.forget_prefetched()
         except Exception as error:  # each command of the batch raises it, the leader too
             for waiting in batch:
                 if waiting.saved is None:

@@ -65,31 +65,59 @@ class LedgerRepository(Repository[UUID]):
         select: SelectEventsAfter | None = getattr(
             self.event_store.recorder, "select_events_after", None
         )
-        if select is None or self.cache is None or not self.fastforward:
+        if select is None or not self.prefetches:
             return
-        wanted = sorted(set(ids))  # sorted: the fast-forward locks are taken in one order
-        held: dict[UUID, Any] = {}
-        for aggregate_id in wanted:
+        read = self.versions_held(ids)
+        self.absorb(read, select(read))
+
+    @property
+    def prefetches(self) -> bool:
+        return self.cache is not None and self.fastforward
+
+    def versions_held(self, ids: Iterable[UUID]) -> list[tuple[UUID, int]]:
+        """Each id with the version of its cached aggregate (0: none cached), sorted: the
+        fast-forward locks are taken in one order."""
+        versions: list[tuple[UUID, int]] = []
+        if self.cache is None:
+            return versions
+        for aggregate_id in sorted(set(ids)):
             try:
-                held[aggregate_id] = self.cache.get(aggregate_id)
+                versions.append((aggregate_id, self.cache.get(aggregate_id).version))
             except KeyError:
-                continue
-        locks = [self._use_fastforward_lock(i) for i in held]
+                versions.append((aggregate_id, 0))
+        return versions
+
+    def absorb(self, read: Sequence[tuple[UUID, int]], stored: list[StoredEvent]) -> None:
+        """Take in what a read of the events after each (id, version) of `read` found (of an
+        id at version 0, its first event only): the cached aggregates it brings up to date
+        answer this thread's next `get` without a query, and so do ids that have no events
+        at all. An aggregate another thread moved on meanwhile is left to `get`."""
+        if self.cache is None:
+            return
+        versions = dict(read)
+        cached: dict[UUID, Any] = {}
+        for aggregate_id, version in read:
+            if version > 0:
+                try:
+                    cached[aggregate_id] = self.cache.get(aggregate_id)
+                except KeyError:
+                    continue
+        locks = [self._use_fastforward_lock(i) for i in cached]
         try:
             for lock in locks:
                 lock.acquire()
             try:
-                stored = select([(i, held[i].version if i in held else 0) for i in wanted])
+                held = {i: a for i, a in cached.items() if a.version == versions[i]}
                 found = self._fast_forward(held, stored)
             finally:
                 for lock in locks:
                     lock.release()
         finally:
-            for aggregate_id in held:
+            for aggregate_id in cached:
                 self._disuse_fastforward_lock(aggregate_id)
         fresh, absent = self._marks()
         fresh.update(held)
-        absent.update(i for i in wanted if i not in held and i not in found)
+        absent.update(i for i, version in read if version == 0 and i not in found)
 
     def _fast_forward(self, held: dict[UUID, Any], stored: list[StoredEvent]) -> set[UUID]:
         """Apply the new events to the held aggregates; return every id that had events."""

@@ -16,18 +16,26 @@ from contextlib import AbstractContextManager
 from typing import Protocol
 from uuid import UUID
 
+from eventsourcing.persistence import StoredEvent
+
 # The environment variable naming the class of the locks (called with the recorder).
 SERIES_LOCKS_TOPIC = "SERIES_LOCKS_TOPIC"
 
 
 class SeriesLocks(Protocol):
-    def holding(self, series_ids: Sequence[UUID]) -> AbstractContextManager[None]:
-        """Hold every series of `series_ids` (none: hold nothing) until the block ends."""
+    def holding(
+        self, series_ids: Sequence[UUID], read: Sequence[tuple[UUID, int]] = ()
+    ) -> AbstractContextManager[list[StoredEvent] | None]:
+        """Hold every series of `series_ids` (none: hold nothing) until the block ends, or
+        until the block's append commits. Gives the events after each (id, version) of
+        `read`, read once the locks are held; None when it did not read them."""
         ...
 
 
 class ProcessSeriesLocks:
     """For a store only this process writes to: the group commit's turns are enough."""
 
-    def holding(self, series_ids: Sequence[UUID]) -> AbstractContextManager[None]:
+    def holding(
+        self, series_ids: Sequence[UUID], read: Sequence[tuple[UUID, int]] = ()
+    ) -> AbstractContextManager[list[StoredEvent] | None]:
         return contextlib.nullcontext()

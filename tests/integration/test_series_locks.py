@@ -128,3 +128,52 @@ def test_a_writer_waits_no_longer_than_the_lock_timeout_and_changes_nothing(
     finally:
         holder.close()
         impatient.close()
+
+
+def test_the_append_in_the_block_commits_the_locks_away_and_they_read_the_sequence(
+    location: DatabaseLocation, client: TestClient
+) -> None:
+    tenant = TenantClient(client)
+    first, second = _two_ledgers(location)
+    try:
+        sequence = Sequence(tenant_id=tenant.id, series="bench", year=2026)
+        series = [sequence.id]
+        with first.numbering_locks.holding(series, [(sequence.id, 0)]) as fresh:
+            assert fresh == []  # never saved
+            first.save(sequence)
+            # Committed with the append: the other writer need not wait for the block's end.
+            started = time.monotonic()
+            with second.numbering_locks.holding(series, [(sequence.id, 0)]) as seen:
+                assert time.monotonic() - started < 1.0
+                assert seen is not None
+                assert [(e.originator_id, e.originator_version) for e in seen] == [(sequence.id, 1)]
+        with second.numbering_locks.holding(series, [(sequence.id, 1)]) as after:
+            assert after == []
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_failed_append_in_the_block_saves_nothing_and_lets_go(
+    location: DatabaseLocation, client: TestClient
+) -> None:
+    tenant = TenantClient(client)
+    first, second = _two_ledgers(location)
+    try:
+        sequence = Sequence(tenant_id=tenant.id, series="bench", year=2026)
+        first.save(sequence)
+        stale = second.repository.get(sequence.id)
+        sequence.issue(uuid4(), "B", datetime.now(UTC).date())
+        first.save(sequence)
+        stale.issue(uuid4(), "B", datetime.now(UTC).date())
+        with (
+            second.numbering_locks.holding([sequence.id]),
+            pytest.raises(persistence.IntegrityError),
+        ):
+            second.save(stale)
+        with first.numbering_locks.holding([sequence.id]):
+            pass  # not held by the failed transaction any more
+        assert second.repository.get(sequence.id).version == 2
+    finally:
+        first.close()
+        second.close()
