@@ -9,6 +9,7 @@ import structlog
 from fastapi import FastAPI
 
 from api import problems
+from api.fast_path import FastPath
 from api.logs import configure_logging
 from api.metrics import Metrics
 from api.middleware import RequestContext
@@ -100,5 +101,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(module.router, prefix="/v1", responses=problems.RESPONSES)
     app.include_router(ops.router)
+    if settings.http_fast_path:
+        # Added first, so it sits inside RequestContext: ids, metrics and the access log
+        # see the requests it answers as any other.
+        app.add_middleware(FastPath)
     app.add_middleware(RequestContext, metrics=metrics)
     return app

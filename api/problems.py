@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -87,61 +88,92 @@ def problem(
     return Response(orjson.dumps(body), status, headers=headers, media_type=PROBLEM_JSON)
 
 
+def response_for(exc: Exception, path: str) -> Response:
+    """The problem+json answer to `exc`, raised while serving `path`: the installed handlers
+    and the HTTP fast path both answer with it. The first class of the exception's MRO
+    that has an answer decides, as Starlette picks among the installed handlers."""
+    for cls in type(exc).__mro__:
+        answer = _ANSWERS.get(cls)
+        if answer is not None:
+            return answer(exc, path)
+    raise AssertionError("unreachable: `Exception` itself has an answer")
+
+
 def install(app: FastAPI) -> None:
-    @app.exception_handler(errors.LedgerError)
-    async def ledger_error(request: Request, exc: errors.LedgerError) -> Response:
-        status = _status_of(exc)
-        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        if status == 503:
-            headers = {"Retry-After": "1"}
-        return problem(status, exc.code, _title(status), exc.detail, headers, **exc.context)
+    for cls in _ANSWERS:
+        app.add_exception_handler(cls, handle)
 
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
-        problems = [
-            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
-            for e in exc.errors()
-        ]
-        if any(p["type"] == "json_invalid" for p in problems):
-            return problem(400, "malformed_request", "Bad Request", "the body is not valid JSON")
-        return problem(
-            422,
-            "invalid_request",
-            "Unprocessable Content",
-            "the request does not match the schema",
-            errors=problems,
-        )
 
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return problem(
-            exc.status_code,
-            code,
-            _title(exc.status_code),
-            str(exc.detail),
-            dict(exc.headers) if exc.headers else None,
-        )
+async def handle(request: Request, exc: Exception) -> Response:
+    """The exception handler `install` puts on the app for every class it answers."""
+    return response_for(exc, request.url.path)
 
-    async def database_unavailable(request: Request, exc: Exception) -> Response:
-        # A lost connection or a lock not had in time: the command's save did not happen
-        # as a whole (nothing acknowledged is lost), and the same request may be retried.
-        log.warning("database_unavailable", path=request.url.path, error=str(exc))
-        return problem(
-            503,
-            "database_unavailable",
-            "Service Unavailable",
-            "the database did not answer in time; nothing was changed, retry the request",
-            {"Retry-After": "1"},
-        )
 
-    app.add_exception_handler(persistence.OperationalError, database_unavailable)
-    app.add_exception_handler(psycopg.OperationalError, database_unavailable)
+def _ledger_error(exc: errors.LedgerError, path: str) -> Response:
+    status = _status_of(exc)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 503:
+        headers = {"Retry-After": "1"}
+    return problem(status, exc.code, _title(status), exc.detail, headers, **exc.context)
 
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled_error", path=request.url.path)
-        return problem(500, "internal_error", "Internal Server Error", "an unexpected error")
+
+def _invalid_request(exc: RequestValidationError, path: str) -> Response:
+    problems = [
+        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+        for e in exc.errors()
+    ]
+    if any(p["type"] == "json_invalid" for p in problems):
+        return problem(400, "malformed_request", "Bad Request", "the body is not valid JSON")
+    return problem(
+        422,
+        "invalid_request",
+        "Unprocessable Content",
+        "the request does not match the schema",
+        errors=problems,
+    )
+
+
+def _http_error(exc: StarletteHTTPException, path: str) -> Response:
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    return problem(
+        exc.status_code,
+        code,
+        _title(exc.status_code),
+        str(exc.detail),
+        dict(exc.headers) if exc.headers else None,
+    )
+
+
+def _database_unavailable(exc: Exception, path: str) -> Response:
+    # A lost connection or a lock not had in time: the command's save did not happen
+    # as a whole (nothing acknowledged is lost), and the same request may be retried.
+    log.warning("database_unavailable", path=path, error=str(exc))
+    return problem(
+        503,
+        "database_unavailable",
+        "Service Unavailable",
+        "the database did not answer in time; nothing was changed, retry the request",
+        {"Retry-After": "1"},
+    )
+
+
+def _unexpected(exc: Exception, path: str) -> Response:
+    log.exception("unhandled_error", path=path)
+    return problem(500, "internal_error", "Internal Server Error", "an unexpected error")
+
+
+_ANSWERS: dict[type[Exception], Callable[[Any, str], Response]] = {
+    errors.LedgerError: _ledger_error,
+    RequestValidationError: _invalid_request,
+    StarletteHTTPException: _http_error,
+    persistence.OperationalError: _database_unavailable,
+    psycopg.OperationalError: _database_unavailable,
+    # Starlette gives this one to its outermost middleware, which answers and re-raises.
+    Exception: _unexpected,
+}
+
+# The errors that have an answer of their own; any other one is an unexpected 500.
+ANSWERED: tuple[type[Exception], ...] = tuple(cls for cls in _ANSWERS if cls is not Exception)
 
 
 def _status_of(exc: errors.LedgerError) -> int:

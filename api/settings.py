@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     # How long a list or report read waits for the projections to catch up before a 503.
     read_wait_seconds: float = Field(default=5.0, alias="LEDGER_READ_WAIT_SECONDS")
     pool_size: int = Field(default=8, alias="LEDGER_POOL_SIZE")
+    # Drafting and finalizing served without FastAPI's routing and dependencies (see
+    # api/fast_path.py); off, every request goes through FastAPI, to compare.
+    http_fast_path: bool = Field(default=True, alias="LEDGER_HTTP_FAST_PATH")
     # Base64 Ed25519 private key that signs chain checkpoints (`ledger checkpoint --new-key`).
     checkpoint_key: SecretStr | None = Field(default=None, alias="LEDGER_CHECKPOINT_KEY")
 
